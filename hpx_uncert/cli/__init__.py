@@ -1,0 +1,1 @@
+"""The ``hpx-uncert`` command line: one command per module, loaded lazily."""
