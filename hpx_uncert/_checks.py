@@ -89,3 +89,39 @@ def check_groups(groups, name: str = "x", *, min_size: int = 1) -> list[np.ndarr
                              f"all groups must share the dimension.")
         out.append(a)
     return out
+
+
+def check_k_at_most(k, m: int, name: str = "data", *, param: str = "k") -> int:
+    """``k`` must be an int with ``1 <= k <= m`` (neighbours taken from another set)."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"The '{param}' parameter must be an int in the range [1, inf). "
+                         f"Got {k!r} instead.")
+    if k > m:
+        raise ValueError(f"The '{param}' parameter must not exceed the number of samples "
+                         f"in {name} ({m}); got {param}={k}. Use a smaller {param} or more "
+                         f"samples.")
+    return int(k)
+
+
+def check_labels(labels, n: int, name: str = "labels", samples: str = "x") -> np.ndarray:
+    """One label per sample: a 1-D array of length ``n``."""
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"{name} must hold one label per sample of {samples}, shape ({n},); "
+                         f"got shape {arr.shape}.")
+    return arr
+
+
+def check_offsets(offsets, n: int, name: str = "offsets", samples: str = "x") -> np.ndarray:
+    """Group boundaries (G + 1,) int64: start at 0, never decrease, end at ``n``."""
+    arr = np.asarray(offsets)
+    if arr.ndim != 1 or arr.shape[0] < 2 or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must be a 1-D integer array of group boundaries "
+                         f"(G + 1 values, 0 first, {n} last); got dtype {arr.dtype}, "
+                         f"shape {arr.shape}.")
+    arr = arr.astype(np.int64)
+    if arr[0] != 0 or arr[-1] != n or np.any(np.diff(arr) < 0):
+        raise ValueError(f"{name} must start at 0, never decrease and end at the number of "
+                         f"samples in {samples} ({n}); got first={arr[0]}, last={arr[-1]}"
+                         f"{', and a decrease' if np.any(np.diff(arr) < 0) else ''}.")
+    return arr

@@ -14,40 +14,22 @@ method="auto", memory_budget=None, device="cpu") -> KnnResult``
   original coordinates; ``KnnResult.indices`` (n, k) int64 into ``data``;
   ``KnnResult.method`` a string naming the search used.
 
-PLACEHOLDER: this brute-force float64 version is replaced by the blocked faiss /
-kd-tree / numba implementation.
+``grouped_knn_distances(query, query_offsets, data=None, data_offsets=None, *, k)``
+does the same for many small groups stored back to back (see :mod:`.groups`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .result import KnnResult
+from .search import knn_distances
 
-import numpy as np
-
-
-@dataclass(frozen=True)
-class KnnResult:
-    distances: np.ndarray
-    indices: np.ndarray
-    method: str
+__all__ = ["KnnResult", "knn_distances", "grouped_knn_distances"]
 
 
-def knn_distances(query, data=None, *, k, query_labels=None, data_labels=None,
-                  method="auto", memory_budget=None, device="cpu") -> KnnResult:
-    q = np.ascontiguousarray(query, dtype=np.float64)
-    self_search = data is None
-    x = q if self_search else np.ascontiguousarray(data, dtype=np.float64)
-    if self_search and query_labels is None:
-        query_labels = np.arange(len(q))
-    if self_search:
-        data_labels = query_labels
-    dist = np.empty((len(q), k))
-    idx = np.empty((len(q), k), dtype=np.int64)
-    for i in range(len(q)):
-        d2 = ((x - q[i]) ** 2).sum(1)
-        if query_labels is not None and data_labels is not None:
-            d2[np.asarray(data_labels) == np.asarray(query_labels)[i]] = np.inf
-        order = np.argsort(d2, kind="stable")[:k]
-        idx[i] = order
-        dist[i] = np.sqrt(d2[order])
-    return KnnResult(dist, idx, "brute-placeholder")
+def __getattr__(name: str):
+    # numba is loaded only when the grouped kernel is first used
+    if name == "grouped_knn_distances":
+        from .groups import grouped_knn_distances
+
+        return grouped_knn_distances
+    raise AttributeError(f"module 'hpx_uncert.neighbors' has no attribute {name!r}")

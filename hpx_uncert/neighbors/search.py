@@ -1,0 +1,116 @@
+"""The public exact k-NN search: validate, choose a route, select exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import check_k, check_k_at_most, check_labels, check_samples, check_same_dim
+from .budget import resolve_memory_budget
+from .choose import METHODS, choose_method
+from .result import KnnResult
+from .select import exact_knn
+
+
+def knn_distances(query, data=None, *, k, query_labels=None, data_labels=None,
+                  method="auto", memory_budget=None, device="cpu") -> KnnResult:
+    """Exact Euclidean k nearest neighbours, with exclusion of equal labels.
+
+    Parameters
+    ----------
+    query : array-like of shape (n, d)
+        Points whose neighbours are wanted (a 1-D array is n points in d = 1).
+    data : array-like of shape (m, d) or None
+        Points searched. ``None`` searches ``query`` itself and excludes each point
+        by its index, so duplicate points stay neighbours at distance 0.
+    k : int
+        Neighbours per query point; ``k < n`` for a self-search, ``k <= m`` otherwise.
+    query_labels, data_labels : array-like of shape (n,) and (m,), optional
+        Points with equal labels are never neighbours (e.g. measurement ids, so
+        that a pooled estimate takes neighbours only from other measurements).
+        A self-search takes ``query_labels`` only. A cross search needs both or none.
+    method : {"auto", "faiss", "kdtree"}
+        ``"faiss"``: blocked float32 flat search (faiss-cpu), best from d ~ 10 up;
+        ``"kdtree"``: scipy cKDTree, best at small d; ``"auto"`` picks by d and size
+        as measured in benchmarks/NOTES.md. Every route returns the same exact
+        distances.
+    memory_budget : int, optional
+        Bytes the search may hold in working arrays (data blocks, candidates).
+        Default: ``HPX_UNCERT_MEMORY_BUDGET`` from the environment, else 2 GiB.
+    device : {"cpu", "auto"}
+        This module searches on the CPU; GPU searches live in the CUDA backend.
+
+    Returns
+    -------
+    KnnResult
+        ``distances`` (n, k) float64 ascending, in coordinate units, recomputed in
+        float64 from the original coordinates; ``indices`` (n, k) int64 into
+        ``data``; ``method`` naming the route, e.g. ``"faiss-flat[4 blocks]"``.
+
+    Raises
+    ------
+    ValueError
+        Bad shapes, NaN/inf, ``k`` out of range, unknown ``method``, or a query
+        left with fewer than ``k`` points of other labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpx_uncert.neighbors import knn_distances
+    >>> x = np.array([[0.0], [1.0], [1.0], [3.0]])
+    >>> knn_distances(x, k=1).distances.ravel().tolist()
+    [1.0, 0.0, 0.0, 2.0]
+    """
+    if device not in ("cpu", "auto"):
+        raise ValueError(f"hpx_uncert.neighbors.knn_distances searches on the CPU; got "
+                         f"device={device!r}. Pass device='cpu', or use the CUDA backend "
+                         f"for GPU searches.")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; "
+                         f"got {method!r}.")
+    self_search = data is None
+    q = check_samples(query, "query", min_n=1)
+    if self_search:
+        x = q
+        k = check_k(k, q.shape[0], "query")
+        if data_labels is not None:
+            raise ValueError("data_labels was given for a self-search (data=None); pass the "
+                             "labels as query_labels only.")
+    else:
+        x = check_samples(data, "data", min_n=1)
+        check_same_dim(q, x, ("query", "data"))
+        k = check_k_at_most(k, x.shape[0], "data")
+        if (query_labels is None) != (data_labels is None):
+            raise ValueError("a cross search needs both query_labels and data_labels or "
+                             "neither; got only "
+                             f"{'query_labels' if data_labels is None else 'data_labels'}.")
+    budget = resolve_memory_budget(memory_budget)
+    n, d = q.shape
+    m = x.shape[0]
+
+    q_lab = d_lab = None
+    extra = 1 if self_search else 0
+    if query_labels is not None:
+        q_lab = check_labels(query_labels, n, "query_labels", "query")
+        d_lab = q_lab if self_search else check_labels(data_labels, m, "data_labels", "data")
+        extra = _largest_shared_multiplicity(q_lab, d_lab)
+
+    route = choose_method(n, m, d) if method == "auto" else method
+    if route == "kdtree":
+        from .kdtree import KdTreeSearch
+
+        search = KdTreeSearch(q, None if self_search else x)
+    else:
+        from .faiss_flat import FaissFlatSearch
+
+        search = FaissFlatSearch(q, None if self_search else x, memory_budget=budget)
+    distances, indices, passes = exact_knn(
+        q, x, k, search, query_labels=q_lab, data_labels=d_lab, self_search=self_search,
+        extra=extra, memory_budget=budget)
+    return KnnResult(distances, indices, search.name)
+
+
+def _largest_shared_multiplicity(query_labels: np.ndarray, data_labels: np.ndarray) -> int:
+    """Most data points that carry one of the query labels (candidates a query can lose)."""
+    values, counts = np.unique(data_labels, return_counts=True)
+    shared = np.isin(values, query_labels)
+    return int(counts[shared].max()) if shared.any() else 0
