@@ -22,7 +22,7 @@ def check_k_reference(k: int, m: int, name: str = "q") -> None:
                          f"({m}); got k={k}. Use a smaller k or more samples.")
 
 
-def check_alpha(alpha, k: int) -> float:
+def check_alpha(alpha, k: float, *, kl_hint: str = "kl_divergence(p, q)") -> float:
     """Renyi order: finite, ``alpha > 0``, ``alpha != 1`` and ``k > |alpha - 1|``."""
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) \
             or not math.isfinite(alpha) or alpha <= 0:
@@ -31,7 +31,7 @@ def check_alpha(alpha, k: int) -> float:
     alpha = float(alpha)
     if alpha == 1.0:
         raise ValueError("The 'alpha' parameter must differ from 1: alpha -> 1 is the KL "
-                         "divergence; use kl_divergence(p, q) instead.")
+                         f"divergence; use {kl_hint} instead.")
     if not k > abs(alpha - 1.0):
         raise ValueError(f"The Renyi estimator needs k > |alpha - 1|; got k={k} and "
                          f"alpha={alpha}. Use k >= {math.floor(abs(alpha - 1.0)) + 1} or an "
