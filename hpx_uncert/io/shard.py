@@ -104,7 +104,7 @@ def _read_open_shard(path: str, f) -> tuple[ShardMeta | None, list[Problem]]:
             "set layout to 'vector' (samples of shape (d,)) or 'image' (samples (C, H, W)).")
         return None, problems
     tail = 1 if layout == "vector" else 3
-    tail_words = "(d,)" if layout == "vector" else "(C, H, W)"
+    tail_words = "d" if layout == "vector" else "C, H, W"
 
     sample_sets: dict[str, h5py.Dataset] = {}
     for name in (TRUTH, REFERENCE):
@@ -125,7 +125,7 @@ def _read_open_shard(path: str, f) -> tuple[ShardMeta | None, list[Problem]]:
             else:
                 bad(f"{MODELS}/{name}", "is a group; expected a dataset of model samples.",
                     f"store model '{name}' as one dataset of shape (G, M, ...).")
-        if not any(k.startswith(MODELS + "/") for k in sample_sets):
+        if len(f[MODELS]) == 0:
             bad(MODELS, "the 'models' group is empty: the shard holds no model samples.",
                 "write each model's draws as a dataset models/<name> of shape (G, M, ...).")
 
@@ -134,7 +134,8 @@ def _read_open_shard(path: str, f) -> tuple[ShardMeta | None, list[Problem]]:
     storage: dict[str, tuple] = {}
     for name, ds in sample_sets.items():
         lead = 1 if name == TRUTH else 2
-        expected = f"(G, {tail_words[1:-1]})" if lead == 1 else f"(G, {'M' if name != REFERENCE else 'R'}, {tail_words[1:-1]})"
+        count = "" if lead == 1 else ("R, " if name == REFERENCE else "M, ")
+        expected = f"(G, {count}{tail_words})"
         storage[name] = (ds.chunks, ds.compression, ds.fletcher32, str(ds.dtype))
         if ds.ndim != lead + tail:
             bad(name, f"has shape {ds.shape} (rank {ds.ndim}); layout '{layout}' expects rank "

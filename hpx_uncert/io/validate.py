@@ -96,9 +96,10 @@ def _data_problems(meta: ShardMeta, offset: int, budget: int) -> list[Problem]:
                 hi = min(lo + rows, ds.shape[0])
                 try:
                     block = ds[lo:hi]
-                except (OSError, RuntimeError, ValueError) as exc:
-                    bad_reads += 1
-                    first_bad = first_bad or (lo, hi, exc)
+                except (OSError, RuntimeError, ValueError):
+                    failures = _locate_read_failures(ds, lo, hi)
+                    bad_reads += len(failures)
+                    first_bad = first_bad or failures[0]
                     continue
                 if name == MEASUREMENT or block.dtype.kind != "f":
                     continue
@@ -113,7 +114,7 @@ def _data_problems(meta: ShardMeta, offset: int, budget: int) -> list[Problem]:
                 lo, hi, exc = first_bad
                 out.append(Problem(meta.path, name,
                                    f"cannot be read at measurements [{lo}, {hi}) ({exc}); "
-                                   f"{bad_reads} block(s) unreadable: a Fletcher-32 checksum "
+                                   f"{bad_reads} chunk(s) unreadable: a Fletcher-32 checksum "
                                    f"failure, corrupted compressed data or a truncated file.",
                                    "re-copy the shard from its source or re-write it."))
             if first_nonfinite is not None:
@@ -127,3 +128,18 @@ def _data_problems(meta: ShardMeta, offset: int, budget: int) -> list[Problem]:
                                    f"{ident}), {rest_words}.",
                                    "re-run the sampler for these measurements or drop them."))
     return out
+
+
+def _locate_read_failures(ds, lo: int, hi: int) -> list[tuple]:
+    """Re-read ``[lo, hi)`` chunk by chunk and return the ``(lo, hi, error)`` that fail."""
+    # contiguous data have no natural unit; 64 slices bound the number of re-reads
+    step = ds.chunks[0] if ds.chunks else max(1, -(-(hi - lo) // 64))
+    start = lo - lo % step
+    failures = []
+    for a in range(start, hi, step):
+        b = min(a + step, ds.shape[0])
+        try:
+            ds[a:b]
+        except (OSError, RuntimeError, ValueError) as exc:
+            failures.append((a, b, exc))
+    return failures or [(lo, hi, "read failed as a whole but every chunk reads alone")]
