@@ -34,3 +34,22 @@ def knn_distances(query, data=None, k=1, query_labels=None, data_labels=None):
         dists.sort()
         out[i] = dists[:k]
     return out
+
+
+def grouped_knn_distances(query, query_offsets, data=None, data_offsets=None, k=1):
+    """k-NN distances of each point within its own group (or against group g of data).
+
+    Loops over groups and calls :func:`knn_distances` on each. Returns (n_total, k).
+    """
+    q = np.asarray(query, dtype=np.float64)
+    out = np.empty((len(q), k))
+    for g in range(len(query_offsets) - 1):
+        lo, hi = query_offsets[g], query_offsets[g + 1]
+        if hi == lo:
+            continue
+        if data is None:
+            out[lo:hi] = knn_distances(q[lo:hi], k=k)
+        else:
+            part = np.asarray(data, dtype=np.float64)[data_offsets[g]:data_offsets[g + 1]]
+            out[lo:hi] = knn_distances(q[lo:hi], part, k=k)
+    return out
