@@ -31,21 +31,69 @@ def _log(r: np.ndarray) -> np.ndarray:
         return np.log(r)
 
 
-def self_log_radii(x: np.ndarray, k: int, options: SearchOptions) -> tuple[np.ndarray, str]:
-    """``log eps_k(i)`` of every point among the other points of ``x``; shape (n,)."""
+@dataclass(frozen=True)
+class Candidates:
+    """The ``c >= k`` nearest neighbours of each query point, for leave-out recomputation.
+
+    ``log_dist`` (n, c) ascending log distances (``-inf`` for a zero distance),
+    ``idx`` (n, c) indices into the searched data, ``k`` the neighbour order.
+    """
+
+    log_dist: np.ndarray
+    idx: np.ndarray
+    k: int
+    method: str
+
+    @property
+    def log_radii(self) -> np.ndarray:
+        """``log`` of the k-th neighbour distance, shape (n,)."""
+        return self.log_dist[:, self.k - 1]
+
+    def log_radii_without(self, excluded: np.ndarray) -> np.ndarray:
+        """k-th neighbour log distance once the data points flagged in ``excluded`` are gone.
+
+        When fewer than k candidates survive, the last candidate is used (a lower
+        bound on the true radius; rare with ``extra`` spare candidates and many blocks).
+        """
+        valid = ~excluded[self.idx]
+        reached = np.cumsum(valid, axis=1) >= self.k
+        col = np.where(reached.any(axis=1), reached.argmax(axis=1), self.log_dist.shape[1] - 1)
+        return self.log_dist[np.arange(len(col)), col]
+
+
+def self_candidates(x: np.ndarray, k: int, options: SearchOptions, *,
+                    extra: int = 0) -> Candidates:
+    """Nearest neighbours of every point of ``x`` among the other points (k + extra of them)."""
     from hpx_uncert.neighbors import knn_distances
 
-    res = knn_distances(x, None, k=k, **options.kwargs())
-    return _log(np.asarray(res.distances, dtype=np.float64)[:, k - 1]), res.method
+    c = min(k + extra, len(x) - 1)
+    res = knn_distances(x, None, k=c, **options.kwargs())
+    return Candidates(_log(np.asarray(res.distances, dtype=np.float64)),
+                      np.asarray(res.indices), k, res.method)
+
+
+def cross_candidates(query: np.ndarray, data: np.ndarray, k: int, options: SearchOptions, *,
+                     extra: int = 0) -> Candidates:
+    """Nearest neighbours of every query point among ``data`` (k + extra of them)."""
+    from hpx_uncert.neighbors import knn_distances
+
+    c = min(k + extra, len(data))
+    res = knn_distances(query, data, k=c, **options.kwargs())
+    return Candidates(_log(np.asarray(res.distances, dtype=np.float64)),
+                      np.asarray(res.indices), k, res.method)
+
+
+def self_log_radii(x: np.ndarray, k: int, options: SearchOptions) -> tuple[np.ndarray, str]:
+    """``log eps_k(i)`` of every point among the other points of ``x``; shape (n,)."""
+    cand = self_candidates(x, k, options)
+    return cand.log_radii, cand.method
 
 
 def cross_log_radii(query: np.ndarray, data: np.ndarray, k: int,
                     options: SearchOptions) -> tuple[np.ndarray, str]:
     """``log nu_k(i)``: k-th neighbour distance of each query point among ``data``."""
-    from hpx_uncert.neighbors import knn_distances
-
-    res = knn_distances(query, data, k=k, **options.kwargs())
-    return _log(np.asarray(res.distances, dtype=np.float64)[:, k - 1]), res.method
+    cand = cross_candidates(query, data, k, options)
+    return cand.log_radii, cand.method
 
 
 def offsets_of(groups: list[np.ndarray]) -> np.ndarray:

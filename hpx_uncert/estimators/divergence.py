@@ -35,10 +35,10 @@ from hpx_uncert._estimate import Estimate
 
 from ._constants import log_renyi_bias
 from ._params import check_alpha, check_duplicates, check_k_reference, check_n_blocks
-from ._search import SearchOptions, cross_log_radii, self_log_radii
+from ._search import Candidates, SearchOptions, cross_candidates, self_candidates
 from .corrections import apply_correction, check_correction
 from .duplicates import apply_duplicates_policy, zero_radius_mask
-from .stderr import jackknife_log_mean_exp, jackknife_mean
+from .stderr import JACKKNIFE_EXTRA, block_ids, block_jackknife
 
 KL_METHOD = "wang-kulkarni-verdu"
 RENYI_METHOD = "poczos-schneider"
@@ -53,21 +53,41 @@ _COMMON_PARAMS = """k : int, default 5
         What a zero radius (``rho`` or ``nu``) does; see
         ``hpx_uncert.estimators.duplicates``.
     n_blocks : int, default 100
-        Blocks of the delta-block jackknife standard error.
+        Blocks of the jackknife standard error; each leave-out drops a block of p
+        and a block of q (see ``hpx_uncert.estimators.stderr``).
     knn_method, memory_budget, device
         Forwarded to ``hpx_uncert.neighbors.knn_distances``."""
 
 
 @dataclass(frozen=True)
 class _PairRadii:
-    """Per-point log radii of the kept points of p, and the bookkeeping."""
+    """Neighbour candidates of the points of p, within p (rho) and among q (nu)."""
 
-    log_rho: np.ndarray
-    log_nu: np.ndarray
+    rho: Candidates
+    nu: Candidates
+    keep: np.ndarray
     n: int
     m: int
     d: int
     details: dict
+
+    def leave_out(self, n_blocks: int):
+        """Yield, per jackknife block, (log rho, log nu, n', m') of the remaining p points."""
+        bp, bq = block_ids(self.n, n_blocks), block_ids(self.m, n_blocks)
+        blocks = min(int(bp.max()), int(bq.max())) + 1
+        bp, bq = bp % blocks, bq % blocks
+        for b in range(blocks):
+            out_p, out_q = bp == b, bq == b
+            log_rho = self.rho.log_radii_without(out_p)[~out_p]
+            log_nu = self.nu.log_radii_without(out_q)[~out_p]
+            ok = ~(np.isneginf(log_rho) | np.isneginf(log_nu))
+            yield (log_rho[ok], log_nu[ok], self.n - int(out_p.sum()),
+                   self.m - int(out_q.sum()))
+
+    def jackknife(self, statistic, n_blocks: int) -> tuple[float, str]:
+        """Block jackknife of ``statistic(log_rho, log_nu, n, m)``."""
+        thetas = [statistic(*part) for part in self.leave_out(n_blocks)]
+        return block_jackknife(lambda b: thetas[b], len(thetas))
 
 
 def _prepare(p, q, k, duplicates, n_blocks, correction):
@@ -82,16 +102,16 @@ def _prepare(p, q, k, duplicates, n_blocks, correction):
 
 def _pair_radii(p: np.ndarray, q: np.ndarray, k: int, duplicates: str,
                 options: SearchOptions) -> _PairRadii:
-    log_rho, search_p = self_log_radii(p, k, options)
-    log_nu, search_q = cross_log_radii(p, q, k, options)
-    zero_rho, zero_nu = zero_radius_mask(log_rho), zero_radius_mask(log_nu)
+    rho = self_candidates(p, k, options, extra=JACKKNIFE_EXTRA)
+    nu = cross_candidates(p, q, k, options, extra=JACKKNIFE_EXTRA)
+    zero_rho, zero_nu = zero_radius_mask(rho.log_radii), zero_radius_mask(nu.log_radii)
     keep = apply_duplicates_policy(zero_rho | zero_nu, duplicates, name="p (within p or against q)")
-    details = {"knn_method": search_p if search_p == search_q else f"{search_p}/{search_q}",
-               "correction": None, "units": "nats", "n_samples": (len(p), len(q)),
-               "duplicates": duplicates, "zero_radii": int((~keep).sum()),
-               "zero_radii_within_p": int(zero_rho.sum()),
+    method = rho.method if rho.method == nu.method else f"{rho.method}/{nu.method}"
+    details = {"knn_method": method, "correction": None, "units": "nats",
+               "n_samples": (len(p), len(q)), "duplicates": duplicates,
+               "zero_radii": int((~keep).sum()), "zero_radii_within_p": int(zero_rho.sum()),
                "zero_radii_against_q": int(zero_nu.sum())}
-    return _PairRadii(log_rho[keep], log_nu[keep], len(p), len(q), p.shape[1], details)
+    return _PairRadii(rho, nu, keep, len(p), len(q), p.shape[1], details)
 
 
 def _dispatch(correction, p, q, estimate):
@@ -135,11 +155,13 @@ def kl_divergence(p, q, *, k: int = 5, correction: str | None = None,
 
 def _wkv(p, q, *, k, duplicates, n_blocks, options) -> Estimate:
     r = _pair_radii(p, q, k, duplicates, options)
-    terms = r.d * (r.log_nu - r.log_rho)
-    offset = math.log(r.m / (r.n - 1))
-    value = float(np.mean(terms)) + offset
-    stderr, stderr_method = jackknife_mean(terms, lambda mean: mean + offset, n_blocks=n_blocks)
-    return Estimate(value, stderr, n=len(terms), d=r.d, k=k, method=KL_METHOD,
+
+    def statistic(log_rho, log_nu, n, m):
+        return r.d * float(np.mean(log_nu - log_rho)) + math.log(m / (n - 1))
+
+    value = statistic(r.rho.log_radii[r.keep], r.nu.log_radii[r.keep], r.n, r.m)
+    stderr, stderr_method = r.jackknife(statistic, n_blocks)
+    return Estimate(value, stderr, n=int(r.keep.sum()), d=r.d, k=k, method=KL_METHOD,
                     stderr_method=stderr_method, details=r.details)
 
 
@@ -191,24 +213,28 @@ def log_mean_exp(terms: np.ndarray) -> float:
     return float(logsumexp(terms) - math.log(len(terms)))
 
 
-def _renyi_parts(p, q, *, k, alpha, duplicates, options):
+def _renyi_estimate(p, q, *, k, alpha, duplicates, n_blocks, options, value_of_lme, method,
+                    extra_details) -> Estimate:
+    """Poczos-Schneider sum in the log domain, mapped to a value by ``value_of_lme``."""
     r = _pair_radii(p, q, k, duplicates, options)
-    terms = renyi_log_terms(r.log_rho, r.log_nu, n=r.n, m=r.m, d=r.d, alpha=alpha)
     log_b = log_renyi_bias(k, alpha)
-    details = {**r.details, "alpha": alpha, "log_bias_constant": log_b}
-    return terms, log_b, r.d, details
+
+    def statistic(log_rho, log_nu, n, m):
+        terms = renyi_log_terms(log_rho, log_nu, n=n, m=m, d=r.d, alpha=alpha)
+        return value_of_lme(log_mean_exp(terms) + log_b)
+
+    value = statistic(r.rho.log_radii[r.keep], r.nu.log_radii[r.keep], r.n, r.m)
+    stderr, stderr_method = r.jackknife(statistic, n_blocks)
+    details = {**r.details, "alpha": alpha, "log_bias_constant": log_b,
+               **extra_details(value)}
+    return Estimate(value, stderr, n=int(r.keep.sum()), d=r.d, k=k, method=method,
+                    stderr_method=stderr_method, details=details)
 
 
 def _poczos_schneider(p, q, *, k, alpha, duplicates, n_blocks, options) -> Estimate:
-    terms, log_b, d, details = _renyi_parts(p, q, k=k, alpha=alpha, duplicates=duplicates,
-                                            options=options)
-
-    def value_of(lme: float) -> float:
-        return (lme + log_b) / (alpha - 1.0)
-
-    stderr, stderr_method = jackknife_log_mean_exp(terms, value_of, n_blocks=n_blocks)
-    return Estimate(value_of(log_mean_exp(terms)), stderr, n=len(terms), d=d, k=k,
-                    method=RENYI_METHOD, stderr_method=stderr_method, details=details)
+    return _renyi_estimate(p, q, k=k, alpha=alpha, duplicates=duplicates, n_blocks=n_blocks,
+                           options=options, value_of_lme=lambda v: v / (alpha - 1.0),
+                           method=RENYI_METHOD, extra_details=lambda value: {})
 
 
 def hellinger2(p, q, *, k: int = 5, correction: str | None = None, duplicates: str = "raise",
@@ -248,17 +274,12 @@ def hellinger2(p, q, *, k: int = 5, correction: str | None = None, duplicates: s
 
 
 def _hellinger2(p, q, *, k, duplicates, n_blocks, options) -> Estimate:
-    terms, log_b, d, details = _renyi_parts(p, q, k=k, alpha=0.5, duplicates=duplicates,
-                                            options=options)
-
-    def value_of(lme: float) -> float:
-        return -math.expm1(lme + log_b)
-
-    stderr, stderr_method = jackknife_log_mean_exp(terms, value_of, n_blocks=n_blocks)
-    value = value_of(log_mean_exp(terms))
-    return Estimate(value, stderr, n=len(terms), d=d, k=k, method=f"{RENYI_METHOD} hellinger2",
-                    stderr_method=stderr_method,
-                    details={**details, "bhattacharyya": 1.0 - value, "units": "dimensionless"})
+    # BC = exp(log-mean-exp + log B) at alpha = 1/2, and H^2 = 1 - BC
+    return _renyi_estimate(p, q, k=k, alpha=0.5, duplicates=duplicates, n_blocks=n_blocks,
+                           options=options, value_of_lme=lambda v: -math.expm1(v),
+                           method=f"{RENYI_METHOD} hellinger2",
+                           extra_details=lambda value: {"bhattacharyya": 1.0 - value,
+                                                        "units": "dimensionless"})
 
 
 for _fn in (kl_divergence, renyi_divergence, hellinger2):

@@ -22,10 +22,10 @@ from hpx_uncert._estimate import Estimate
 
 from ._constants import kl_entropy_offset
 from ._params import check_duplicates, check_n_blocks
-from ._search import SearchOptions, self_log_radii
+from ._search import SearchOptions, self_candidates
 from .corrections import apply_correction, check_correction
 from .duplicates import apply_duplicates_policy, zero_radius_mask
-from .stderr import jackknife_mean
+from .stderr import JACKKNIFE_EXTRA, block_ids, block_jackknife
 
 METHOD = "kozachenko-leonenko"
 LOG_2PIE = math.log(2.0 * math.pi * math.e)
@@ -49,7 +49,7 @@ def entropy(x, *, k: int = 5, correction: str | None = None, duplicates: str = "
     duplicates : {"raise", "drop"}, default "raise"
         What a zero k-NN radius does; see ``hpx_uncert.estimators.duplicates``.
     n_blocks : int, default 100
-        Blocks of the delta-block jackknife standard error.
+        Blocks of the jackknife standard error (see ``hpx_uncert.estimators.stderr``).
     knn_method, memory_budget, device
         Forwarded to ``hpx_uncert.neighbors.knn_distances`` as ``method``,
         ``memory_budget`` and ``device``.
@@ -57,8 +57,8 @@ def entropy(x, *, k: int = 5, correction: str | None = None, duplicates: str = "
     Returns
     -------
     Estimate
-        ``value`` in nats; ``stderr`` from the jackknife over blocks of points
-        (neighbours not recomputed); ``details`` hold the neighbour-search method,
+        ``value`` in nats; ``stderr`` from the block jackknife (neighbours
+        recomputed); ``details`` hold the neighbour-search method,
         the correction and the number of zero radii.
 
     Examples
@@ -83,16 +83,24 @@ def entropy(x, *, k: int = 5, correction: str | None = None, duplicates: str = "
 def _kl_entropy(x: np.ndarray, *, k: int, duplicates: str, n_blocks: int,
                 options: SearchOptions) -> Estimate:
     n, d = x.shape
-    log_r, search = self_log_radii(x, k, options)
+    cand = self_candidates(x, k, options, extra=JACKKNIFE_EXTRA)
+    log_r = cand.log_radii
     zero = zero_radius_mask(log_r)
     keep = apply_duplicates_policy(zero, duplicates, name="x")
-    terms = d * log_r[keep]
-    offset = kl_entropy_offset(n, k, d)
-    value = offset + float(np.mean(terms))
-    stderr, stderr_method = jackknife_mean(terms, lambda mean: offset + mean, n_blocks=n_blocks)
+    value = kl_entropy_offset(n, k, d) + d * float(np.mean(log_r[keep]))
+    blocks = block_ids(n, n_blocks)
+
+    def leave_out(b: int) -> float:
+        out = blocks == b
+        lr = cand.log_radii_without(out)[~out]
+        # removing points only lengthens radii, so no new zeros appear
+        lr = lr[~np.isneginf(lr)]
+        return kl_entropy_offset(n - int(out.sum()), k, d) + d * float(np.mean(lr))
+
+    stderr, stderr_method = block_jackknife(leave_out, int(blocks.max()) + 1)
     return Estimate(value, stderr, n=int(keep.sum()), d=d, k=k, method=METHOD,
                     stderr_method=stderr_method,
-                    details={"knn_method": search, "correction": None, "units": "nats",
+                    details={"knn_method": cand.method, "correction": None, "units": "nats",
                              "n_samples": n, "duplicates": duplicates,
                              "zero_radii": int(zero.sum())})
 
