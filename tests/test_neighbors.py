@@ -143,7 +143,7 @@ def test_too_few_eligible_neighbours_is_a_clear_error(rng):
     (dict(k=30), r"'k' parameter must be smaller than the number of samples in query \(30\)"),
     (dict(k=0), r"'k' parameter must be an int in the range \[1, inf\)"),
     (dict(k=2, method="ball"), "method must be one of 'auto', 'faiss', 'kdtree'"),
-    (dict(k=2, device="cuda"), "searches on the CPU; got device='cuda'"),
+    (dict(k=2, device="tpu"), "device must be 'auto', 'cpu', 'cuda'"),
     (dict(k=2, data_labels=np.arange(30)), "data_labels was given for a self-search"),
     (dict(k=2, query_labels=np.arange(29)), r"query_labels must hold one label per sample "
                                             r"of query, shape \(30,\); got shape \(29,\)"),
@@ -152,6 +152,19 @@ def test_too_few_eligible_neighbours_is_a_clear_error(rng):
 def test_self_search_errors(rng, kwargs, message):
     with pytest.raises(ValueError, match=message):
         knn_distances(rng.normal(size=(30, 3)), **kwargs)
+
+
+def test_auto_device_without_cuda_runs_on_cpu_and_explicit_cuda_is_a_clear_error(cases):
+    from hpx_uncert.backends import BackendUnavailableError, available_backends
+
+    if available_backends()["cuda"] is None:
+        pytest.skip("CUDA is usable here; the GPU route is tested with the CUDA backend")
+    x, _, self_ref, _ = cases[4]
+    np.testing.assert_allclose(knn_distances(x, k=6, device="auto").distances, self_ref,
+                               rtol=RTOL, atol=0)
+    with pytest.raises(BackendUnavailableError, match="device='cuda' was requested but CUDA "
+                                                      "is not usable here"):
+        knn_distances(x, k=6, device="cuda")
 
 
 def test_cross_search_errors(rng):

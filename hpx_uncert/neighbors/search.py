@@ -36,8 +36,12 @@ def knn_distances(query, data=None, *, k, query_labels=None, data_labels=None,
     memory_budget : int, optional
         Bytes the search may hold in working arrays (data blocks, candidates).
         Default: ``HPX_UNCERT_MEMORY_BUDGET`` from the environment, else 2 GiB.
-    device : {"cpu", "auto"}
-        This module searches on the CPU; GPU searches live in the CUDA backend.
+    device : {"cpu", "auto", "cuda", "cuda:<i>"}
+        ``"cpu"`` searches here. Anything else is resolved by
+        :func:`hpx_uncert.backends.resolve_device` and, when it names a GPU, handed
+        to :func:`hpx_uncert.backends.cuda.knn_distances_cuda` (same contract; its
+        ``method`` values are ``"auto"``, ``"cupy"``, ``"faiss-gpu"`` and
+        ``memory_budget`` counts device bytes). ``"auto"`` falls back to the CPU.
 
     Returns
     -------
@@ -49,8 +53,10 @@ def knn_distances(query, data=None, *, k, query_labels=None, data_labels=None,
     Raises
     ------
     ValueError
-        Bad shapes, NaN/inf, ``k`` out of range, unknown ``method``, or a query
-        left with fewer than ``k`` points of other labels.
+        Bad shapes, NaN/inf, ``k`` out of range, unknown ``method`` or ``device``, or
+        a query left with fewer than ``k`` points of other labels.
+    hpx_uncert.backends.BackendUnavailableError
+        ``device="cuda..."`` on a machine where CUDA is not usable.
 
     Examples
     --------
@@ -60,10 +66,16 @@ def knn_distances(query, data=None, *, k, query_labels=None, data_labels=None,
     >>> knn_distances(x, k=1).distances.ravel().tolist()
     [1.0, 0.0, 0.0, 2.0]
     """
-    if device not in ("cpu", "auto"):
-        raise ValueError(f"hpx_uncert.neighbors.knn_distances searches on the CPU; got "
-                         f"device={device!r}. Pass device='cpu', or use the CUDA backend "
-                         f"for GPU searches.")
+    if device != "cpu":
+        from ..backends import resolve_device
+
+        spec = resolve_device(device)
+        if spec.kind == "cuda":
+            from ..backends.cuda import knn_distances_cuda
+
+            return knn_distances_cuda(query, data, k=k, query_labels=query_labels,
+                                      data_labels=data_labels, method=method,
+                                      memory_budget=memory_budget, device=str(spec))
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; "
                          f"got {method!r}.")
