@@ -163,7 +163,10 @@ def classify_region(uncertainty, perception, d, n_inherent, n_gaussian, *,
       ``N(X|Y) = N(X_G|Y)``).
 
     With every standard error 0 the boundaries themselves belong to the
-    optimal region (the bounds are attainable).
+    optimal region (the bounds are attainable). Estimates with
+    ``n_gaussian < n_inherent`` (impossible in truth, possible with biased
+    k-NN entropies) leave no optimal band; such a point is never called
+    ``optimal``, and a point below ``L`` is called ``impossible`` first.
 
     Parameters
     ----------
