@@ -2,11 +2,12 @@
 
 A fast search (float32 GEMM in faiss, or a kd-tree) proposes ``kc >= k``
 candidates per query together with a bound on how wrong its squared distances
-can be. Every candidate is re-measured in float64 from the original coordinates,
-candidates sharing the query's label are dropped, and the k smallest are kept.
-The result is provably the exact k-NN set when the k-th re-measured squared
-distance does not exceed (the largest approximate candidate distance - the error
-bound): no point left out can then be nearer. Rows that fail that test (near
+can be. Candidates sharing the query's label are dropped, the nearest few of the
+rest are re-measured in float64 from the original coordinates, and the k
+smallest are kept. The result is provably the exact k-NN set when the k-th
+re-measured squared distance does not exceed the smallest approximate distance
+of any point left out (not fetched, or fetched but not re-measured) minus the
+error bound: no such point can then be nearer. Rows that fail that test (near
 ties, heavy label multiplicity) are searched again with four times as many
 candidates, until every data point is a candidate, which is exact by construction.
 """
@@ -81,34 +82,52 @@ def exact_knn(query: np.ndarray, data: np.ndarray, k: int, search: CandidateSear
     indices = np.empty((n, k), dtype=np.int64)
     todo = np.arange(n, dtype=np.int64)
     kc = min(m, k + extra + candidate_margin(k))
+    take = min(kc, k + candidate_margin(k))
     passes = 0
     while True:
         passes += 1
         failed = []
+        everything = kc >= m
+        if everything:
+            take = kc
         # search results, merge buffers and the float64 re-measure per row
-        chunk = rows_within(memory_budget // 2, kc * (4 * 8 + 2 * 12) + d * 12)
+        chunk = rows_within(memory_budget // 2, kc * 4 * 12 + take * 4 * 8 + d * 12)
         for start in range(0, len(todo), chunk):
             rows = todo[start:start + chunk]
             approx_sq, cand = search.candidates(rows, kc)
-            exact_sq = _remeasure(query, data, rows, cand, memory_budget)
             excluded = cand < 0
             if query_labels is not None:
                 excluded |= data_labels[np.maximum(cand, 0)] == query_labels[rows][:, None]
             elif self_search:
                 excluded |= cand == rows[:, None]
-            exact_sq[excluded] = np.inf
+            eligible = np.count_nonzero(~excluded, axis=1)
+            # re-measure only the `take` nearest eligible candidates: with many points
+            # of the query's own label among the candidates, most are dropped anyway
+            key = np.where(excluded, np.inf, approx_sq)
+            if take < kc:
+                part = np.argpartition(key, take, axis=1)
+                kept = part[:, :take]
+                next_key = np.take_along_axis(key, part[:, take:take + 1], axis=1)[:, 0]
+            else:
+                kept = np.broadcast_to(np.arange(kc), key.shape)
+                next_key = np.full(len(rows), np.inf)
+            kept_cand = np.take_along_axis(cand, kept, axis=1)
+            exact_sq = _remeasure(query, data, rows, kept_cand, memory_budget)
+            exact_sq[np.take_along_axis(excluded, kept, axis=1)] = np.inf
             order = np.argsort(exact_sq, axis=1, kind="stable")[:, :k]
             chosen_sq = np.take_along_axis(exact_sq, order, axis=1)
-            eligible = np.count_nonzero(~excluded, axis=1)
-            ok = eligible >= k
-            if kc < m:
-                farthest_candidate = np.where(cand >= 0, approx_sq, np.inf).max(axis=1)
-                ok &= chosen_sq[:, k - 1] <= farthest_candidate - search.error_bound(rows)
+            ok = np.isfinite(chosen_sq[:, k - 1])
+            if not everything:
+                # no point left out (not fetched, or fetched but not re-measured) can be
+                # nearer than this, whatever the search's round-off
+                farthest = np.where(cand >= 0, approx_sq, np.inf).max(axis=1)
+                unseen = np.minimum(farthest, next_key) - search.error_bound(rows)
+                ok &= chosen_sq[:, k - 1] <= unseen
             good = rows[ok]
             distances[good] = np.sqrt(chosen_sq[ok])
-            indices[good] = np.take_along_axis(cand, order, axis=1)[ok]
+            indices[good] = np.take_along_axis(kept_cand, order, axis=1)[ok]
             failed.append(rows[~ok])
-            if kc >= m and not ok.all():
+            if everything and not ok.all():
                 i = int(np.flatnonzero(~ok)[0])
                 raise ValueError(
                     f"query point {int(rows[i])} has only {int(eligible[i])} eligible "
@@ -119,6 +138,7 @@ def exact_knn(query: np.ndarray, data: np.ndarray, k: int, search: CandidateSear
         if todo.size == 0:
             return distances, indices, passes
         kc = min(m, 4 * kc)
+        take = min(kc, 4 * take)
 
 
 def _remeasure(query, data, rows, cand, memory_budget) -> np.ndarray:
