@@ -19,6 +19,7 @@ import importlib
 import importlib.util
 
 __all__ = ["is_available", "unavailable_reason", "numba_cuda_problem", "device_count",
+           "knn_distances", "grouped_knn_distances",
            "knn_distances_cuda", "grouped_knn_distances_cuda", "grouped_log_radius_sums",
            "grouped_kl_entropy"]
 
@@ -85,3 +86,20 @@ def __getattr__(name: str):
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)
+
+
+def knn_distances(query, data=None, *, k, query_labels=None, data_labels=None,
+                  method="auto", memory_budget=None, device="cuda"):
+    """Backend-interface name of :func:`.knn.knn_distances_cuda`."""
+    from .knn import knn_distances_cuda
+
+    return knn_distances_cuda(query, data, k=k, query_labels=query_labels,
+                              data_labels=data_labels, method=method,
+                              memory_budget=memory_budget, device=device)
+
+
+def grouped_knn_distances(query, query_offsets, data=None, data_offsets=None, *, k):
+    """Backend-interface name of :func:`.groups.grouped_knn_distances_cuda`."""
+    from .groups import grouped_knn_distances_cuda
+
+    return grouped_knn_distances_cuda(query, query_offsets, data, data_offsets, k=k)
