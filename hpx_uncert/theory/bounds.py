@@ -157,10 +157,15 @@ def classify_region(uncertainty, perception, d, n_inherent, n_gaussian, *,
     - ``impossible`` when ``z_lower < -z`` (significantly below ``L``; in truth
       nothing lies there, so this flags estimator bias or a wrong ``N(X|Y)``);
     - ``suboptimal`` when ``z_upper > z`` (significantly above ``B``);
-    - ``optimal`` when ``z_lower >= z`` and ``z_upper <= -z``;
-    - ``undetermined`` otherwise: the error bars straddle a boundary, or the
-      optimal band is narrower than them (e.g. Gaussian posteriors, where
-      ``N(X|Y) = N(X_G|Y)``).
+    - ``optimal`` otherwise: the point is statistically consistent with the
+      optimal band. A region is only claimed against the band when the data
+      show a significant departure; the band can be narrower than the error
+      bars (Gaussian posteriors have ``N(X|Y) = N(X_G|Y)``, a band of zero
+      width, on which the optimal family lies exactly), so "inside the band
+      by z standard errors" would make the optimum unreachable. The margins
+      are returned for callers who want a stricter rule;
+    - ``undetermined`` when a margin cannot be computed (a NaN input or
+      standard error).
 
     With every standard error 0 the boundaries themselves belong to the
     optimal region (the bounds are attainable). Estimates with
@@ -221,10 +226,10 @@ def classify_region(uncertainty, perception, d, n_inherent, n_gaussian, *,
         region = "impossible"
     elif z_upper > z:
         region = "suboptimal"
-    elif z_lower >= z and z_upper <= -z:
-        region = "optimal"
-    else:
+    elif math.isnan(z_lower) or math.isnan(z_upper):
         region = "undetermined"
+    else:
+        region = "optimal"
     return RegionCall(region, z_lower, z_upper, lower, upper)
 
 
