@@ -331,7 +331,7 @@ def scan_archive(path) -> tuple[list[str], list[ShardMeta], list[Problem]]:
         paths = resolve_shards(path)
     except FileNotFoundError as exc:
         return [], [], [Problem(os.fspath(path) if not isinstance(path, (list, tuple))
-                                else str(path), "", str(exc).rstrip("."),
+                                else str(path), "", str(exc),
                                 "check the path.")]
     metas, problems = [], []
     for p in paths:
