@@ -59,22 +59,27 @@ def test_float32_kept_and_dtype_option(tmp_path, rng):
     assert arch.read("models/stoch").dtype == np.float64
 
 
-def test_plain_h5py_archive_from_the_docs(tmp_path, rng):
-    # the ten-line example of docs/archive.md, written without hpx_uncert
-    G, M, d = 50, 8, 3
-    x = rng.normal(size=(G, d))
-    with h5py.File(tmp_path / "mine.h5", "w") as f:
-        f.attrs["hpx_uncert_archive"] = 1
-        f["truth"] = x
-        f["models/my_sampler"] = x[:, None, :] + rng.normal(size=(G, M, d))
-        f["models/my_regressor"] = x[:, None, :] + 0.1
+def test_plain_h5py_archive_from_the_docs(tmp_path, monkeypatch):
+    # runs the ten-line example of docs/archive.md as printed there, without hpx_uncert
+    doc = open(os.path.join(os.path.dirname(__file__), "..", "docs", "archive.md")).read()
+    section = doc[doc.index("## The ten-line version"):]
+    code = section[section.index("```python") + len("```python"):section.index("```\n", 10)]
+    assert "import hpx_uncert" not in code and "from hpx_uncert" not in code
+    assert len(code.strip().splitlines()) <= 10
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(code, scope)
+    x, G, M, d = scope["x"], scope["G"], scope["M"], scope["d"]
     arch = open_archive(tmp_path / "mine.h5")
     assert arch.models == ("my_regressor", "my_sampler")
     assert arch.samples_per_model == {"my_regressor": 1, "my_sampler": M}
     assert arch.d == d and arch.num_measurements == G and not arch.has_reference
     np.testing.assert_array_equal(arch.ids(), np.arange(G))
-    got = np.concatenate([b.truth for b in arch.iter_blocks(memory_budget=1000)])
+    got = np.concatenate([b.truth for b in arch.iter_blocks(memory_budget="1MB")])
     np.testing.assert_array_equal(got, x)
+    from hpx_uncert.io import validate_archive
+    problems = validate_archive(tmp_path / "mine.h5", k=5)
+    assert [(p.severity, p.dataset) for p in problems] == [("warning", "models/my_regressor")]
 
 
 def _write_shards(folder, rng, sizes, m=3, d=2):
