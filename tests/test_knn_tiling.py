@@ -128,12 +128,13 @@ def test_tile_merges_equal_one_selection_over_all_columns(rng):
 
 
 def test_plan_tiles_respects_the_budget():
-    for n, m, d, kc, budget in [(10**6, 10**6, 81, 13, 2 << 30), (1000, 500, 3, 8, 10**5),
+    for n, m, d, kc, budget in [(10**6, 10**6, 81, 13, 100 << 30), (1000, 500, 3, 8, 10**5),
                                 (50, 10**7, 81, 64, 1 << 20)]:
         plan = tiling.plan_tiles(n, m, d, kc, budget)
         assert 1 <= plan.rows <= n and 1 <= plan.cols <= m
         per_row = 4 * plan.cols + 12 * d + 12 * kc + 8 * kc * d
         assert plan.rows * per_row <= budget
+        assert plan.rows * plan.cols * 4 <= 1 << 30
     # a budget too small for one row still makes progress, one row at a time
     assert tiling.plan_tiles(10, 10**6, 81, 64, 1000).rows == 1
 

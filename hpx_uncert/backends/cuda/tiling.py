@@ -70,7 +70,8 @@ class TilePlan:
 
 
 def plan_tiles(n_query: int, n_data: int, d: int, kc: int, budget_bytes: int, *,
-               max_cols: int = 1 << 16, min_rows: int = 32) -> TilePlan:
+               max_cols: int = 1 << 16, min_rows: int = 32,
+               max_tile_bytes: int = 1 << 30) -> TilePlan:
     """Tile sizes whose working arrays fit in ``budget_bytes``.
 
     Per query row a block holds the float32 GEMM row (``4 * cols`` bytes), the query
@@ -87,6 +88,9 @@ def plan_tiles(n_query: int, n_data: int, d: int, kc: int, budget_bytes: int, *,
         Cap on the GEMM tile width (wider tiles gain nothing once cuBLAS is saturated).
     min_rows : int
         Smallest useful block height; the tile narrows before the block gets shorter.
+    max_tile_bytes : int
+        Cap on one float32 GEMM tile: beyond about a GiB bigger tiles gain nothing
+        and only delay the first result.
 
     Returns
     -------
@@ -99,7 +103,7 @@ def plan_tiles(n_query: int, n_data: int, d: int, kc: int, budget_bytes: int, *,
     # narrow the tile until `want_rows` rows fit, but never below one warp's width
     while cols > 32 and want_rows * (4 * cols + per_row_fixed) > budget_bytes:
         cols //= 2
-    rows = int(budget_bytes // (4 * cols + per_row_fixed))
+    rows = min(int(budget_bytes // (4 * cols + per_row_fixed)), max_tile_bytes // (4 * cols))
     return TilePlan(rows=max(1, min(n_query, rows)), cols=max(1, cols))
 
 
