@@ -171,3 +171,21 @@ def test_run_on_gpus_reports_a_failing_task():
                                            r"ValueError: task says boom"):
         multi_gpu.run_on_gpus(_report_device, [1, "boom", 2], devices=["0"])
     assert multi_gpu.run_on_gpus(_report_device, [], devices=["0"]) == []
+
+
+def test_cli_device_cuda_without_stack_is_a_clean_error(monkeypatch, tmp_path, rng):
+    from hpx_uncert.cli.main import cli
+
+    pytest.importorskip("hpx_uncert.cli.evaluate_cmd")
+    from hpx_uncert.io import write_archive
+
+    truth = rng.normal(size=(6, 3))
+    path = write_archive(tmp_path / "a.h5", truth=truth,
+                         models={"m": truth[:, None, :] + rng.normal(size=(6, 12, 3))})
+    _no_cuda(monkeypatch, "no usable CUDA driver (test)")
+    result = CliRunner().invoke(cli, ["evaluate", str(path), "-o", str(tmp_path / "out"),
+                                      "--device", "cuda"])
+    assert result.exit_code != 0
+    assert "CUDA is not usable here: no usable CUDA driver (test)" in result.output
+    assert "pip install 'hpx_uncert[gpu]'" in result.output
+    assert "Traceback" not in result.output

@@ -128,3 +128,13 @@ def test_cpu_rules_apply(rng):
     x, off = _grouped(rng, [3, 5], 2)
     with pytest.raises(ValueError, match="group 0 of query has 3 point"):
         groups.grouped_knn_distances_cuda(x, off, k=3)
+
+
+def test_many_groups_match_the_cpu_grouped_search(rng):
+    # the CPU twin (numba) is the reference the GPU kernel must mirror
+    from hpx_uncert.neighbors import grouped_knn_distances
+
+    sizes = rng.integers(5, 14, size=30)
+    x, off = _grouped(rng, list(sizes), 5)
+    got = groups.grouped_knn_distances_cuda(x, off, k=4)
+    np.testing.assert_allclose(got, grouped_knn_distances(x, off, k=4), rtol=1e-13)
