@@ -207,6 +207,34 @@ def bounds_and_region(model_report: dict, archive_report: dict, d: int) -> tuple
     return bounds, region, reasons
 
 
+def gaussian_region(model_report: dict, archive_report: dict, d: int):
+    """Region of the model in the Gaussian surrogate plane, from Gaussian-method values only.
+
+    ``uncertainty_gaussian`` against ``eta(P_G; d) N(X_G|Y)`` with ``P_G`` the
+    Gaussian-moment ``D_1/2``: for Gaussian surrogates the two bounds coincide, so
+    the call is ``optimal``/``undetermined`` on the curve, ``suboptimal`` above it.
+    These plug-ins are nearly unbiased where the k-NN divergence is not (small
+    samples per measurement); for non-Gaussian posteriors they describe the
+    surrogate, not the problem.
+    """
+    from hpx_uncert.theory import classify_region
+
+    unc = model_report.get("uncertainty_gaussian")
+    per = model_report.get("perception_gaussian")
+    inh_g = archive_report.get("inherent_uncertainty_gaussian")
+    if unc is None or per is None or inh_g is None or per["value"] is None:
+        return None
+    call = classify_region(unc["value"], max(per["value"], 0.0), d, inh_g["value"],
+                           inh_g["value"], uncertainty_stderr=unc["stderr"] or 0.0,
+                           perception_stderr=per["stderr"] or 0.0,
+                           n_inherent_stderr=inh_g["stderr"] or 0.0,
+                           n_gaussian_stderr=inh_g["stderr"] or 0.0)
+    return {"region": call.region, "z_lower": _num(call.z_lower),
+            "z_upper": _num(call.z_upper), "z": 2.0,
+            "method": "uncertainty_gaussian against eta(perception_gaussian; d) * "
+                      "inherent_uncertainty_gaussian, 2 standard errors"}
+
+
 def assemble(parts: list[tuple[dict, dict]], meta: dict) -> dict:
     """The report from every unit result ``(arrays, meta)`` of one run."""
     info = meta["archive"]
@@ -290,6 +318,7 @@ def assemble(parts: list[tuple[dict, dict]], meta: dict) -> dict:
                 duplicates=settings["duplicates"])
         bounds, region, extra = bounds_and_region(rep, archive_rep, D)
         rep["bounds"], rep["region"] = bounds, region
+        rep["region_gaussian"] = gaussian_region(rep, archive_rep, D)
         why.update(extra)
         rep["reasons"] = {q: why[q] for q in sorted(why) if rep.get(q) is None}
         model_reps[m] = rep

@@ -38,6 +38,7 @@ def csv_rows(report: dict) -> list[dict]:
         row["bound_lower"] = "" if b.get("lower") is None else repr(b["lower"])
         row["bound_upper"] = "" if b.get("upper") is None else repr(b["upper"])
         row["region"] = (rep.get("region") or {}).get("region", "")
+        row["region_gaussian"] = (rep.get("region_gaussian") or {}).get("region", "")
         rows.append(row)
     return rows
 
@@ -86,16 +87,17 @@ def format_table(report: dict, exact: dict | None = None) -> str:
             ("uncertainty_gaussian", "gaussian"), ("perception", "D_1/2"),
             ("perception_gaussian", "D_1/2 gauss"),
             ("distortion", "MSE")]
-    header = ["model"] + [c[1] for c in cols] + ["region"]
+    header = ["model"] + [c[1] for c in cols] + ["region", "region (gauss)"]
     lines = []
     for name, rep in report["models"].items():
         row = [name] + [_fmt(rep.get(q)) for q, _ in cols]
         row.append((rep.get("region") or {}).get("region", "—"))
+        row.append((rep.get("region_gaussian") or {}).get("region", "—"))
         lines.append(row)
         if exact and name in exact:
             ex = exact[name]
             lines.append(["  exact"] + [f"{ex[q]:.4g}" if ex.get(q) is not None else ""
-                                        for q, _ in cols] + [ex.get("region", "")])
+                                        for q, _ in cols] + ["", ""])
     widths = [max(len(str(r[i])) for r in [header] + lines) for i in range(len(header))]
     out = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths))]
     out.append("  ".join("-" * w for w in widths))
