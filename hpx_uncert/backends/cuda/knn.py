@@ -24,12 +24,14 @@ import numpy as np
 
 from . import config
 from ._validate import knn_args
-from .tiling import (UNIT_ROUNDOFF_F32, UNIT_ROUNDOFF_TF32, DeviceProblem, exact_knn_tiled,
-                     select_tile_xp)
+from .tiling import (UNIT_ROUNDOFF_F32, UNIT_ROUNDOFF_TF32, DeviceProblem, candidates,
+                     exact_knn_tiled, select_tile_xp)
 
 log = logging.getLogger(__name__)
 
 METHODS = ("auto", "cupy", "faiss-gpu")
+#: largest k faiss's GPU brute-force selection accepts
+FAISS_GPU_MAX_K = 2048
 
 
 def knn_distances_cuda(query, data=None, *, k, query_labels=None, data_labels=None,
@@ -94,6 +96,7 @@ def knn_distances_cuda(query, data=None, *, k, query_labels=None, data_labels=No
     route = method
     if route == "auto":
         route = "faiss-gpu" if faiss_gpu_available() else "cupy"
+        log.info("knn_distances_cuda: method='auto' chose %s on cuda:%d", route, spec.ids[0])
     with cupy.cuda.Device(spec.ids[0]):
         budget = device_budget(memory_budget)
         if route == "faiss-gpu":
@@ -192,6 +195,9 @@ def _search_faiss_gpu(args, budget: int, device_id: int):
     host = {}
 
     def faiss_candidates(prob: DeviceProblem, rows, kc, plan, select):
+        if kc > FAISS_GPU_MAX_K:
+            # a widened pass beyond faiss's GPU selection limit runs on our kernels
+            return candidates(prob, rows, kc, plan, select)
         if "data" not in host:
             host["data"] = cupy.asnumpy(prob.data32)
         q = np.ascontiguousarray(prob.host_query[rows] - prob.center, dtype=np.float32)
@@ -206,7 +212,8 @@ def _search_faiss_gpu(args, budget: int, device_id: int):
     distances, indices, passes, _plan = exact_knn_tiled(
         cupy, args.query, args.data, args.k, query_labels=args.query_labels,
         data_labels=args.data_labels, extra=args.extra, budget_bytes=budget,
-        make_selector=kernel_selector, candidate_search=faiss_candidates)
+        make_selector=kernel_selector, candidate_search=faiss_candidates,
+        max_cols=config.MAX_TILE_COLS)
     return distances, indices, passes, 1
 
 
