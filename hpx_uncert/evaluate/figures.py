@@ -44,6 +44,21 @@ def write_figures(report: dict, outdir: str) -> list[str]:
                            n_inherent_stderr=_se(inh), n_gaussian_stderr=_se(inh_g),
                            title=f"Uncertainty-perception plane (d = {d}, k-NN estimates ± 1 se)")
         written += [str(p) for p in save_figure(ax.figure, os.path.join(outdir, "up_plane"))]
+    gauss_models = []
+    for name, rep in report["models"].items():
+        unc, per = rep.get("uncertainty_gaussian"), rep.get("perception_gaussian")
+        if unc is not None and per is not None:
+            gauss_models.append({"name": name, "uncertainty": unc["value"],
+                                 "uncertainty_stderr": _se(unc),
+                                 "perception": max(per["value"], 0.0),
+                                 "perception_stderr": _se(per)})
+    if gauss_models and inh_g is not None:
+        ax = plot_up_plane(gauss_models, d=d, n_inherent=inh_g["value"],
+                           n_gaussian=inh_g["value"], n_inherent_stderr=_se(inh_g),
+                           n_gaussian_stderr=_se(inh_g),
+                           title=f"UP plane, Gaussian-moment estimates (d = {d}, ± 1 se)")
+        written += [str(p) for p in save_figure(ax.figure,
+                                                os.path.join(outdir, "up_plane_gaussian"))]
     if dist_models:
         ax = plot_uncertainty_distortion(dist_models, n_inherent=_num(inh),
                                          title=f"Uncertainty vs distortion (d = {d})")
