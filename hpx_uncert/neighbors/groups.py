@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .._checks import check_k, check_offsets, check_samples, check_same_dim
+from .args import group_args
 
 
 @njit(parallel=True, cache=True)
@@ -76,42 +76,11 @@ def grouped_knn_distances(query, query_offsets, data=None, data_offsets=None, *,
     >>> grouped_knn_distances(x, [0, 3, 5], k=1).ravel().tolist()
     [1.0, 1.0, 2.0, 0.0, 0.0]
     """
-    q = check_samples(query, "query")
-    q_off = check_offsets(query_offsets, q.shape[0], "query_offsets", "query")
+    args = group_args(query, query_offsets, data, data_offsets, k)
+    q, q_off, x, x_off, k = (args.query, args.query_offsets, args.data, args.data_offsets,
+                             args.k)
     q_sizes = np.diff(q_off)
-    if data is None:
-        if data_offsets is not None:
-            raise ValueError("data_offsets was given without data; pass both for a cross "
-                             "search, or neither for a search within each query group.")
-        k = check_k(k, int(q_sizes.max()) + 1, "the largest group of query")
-        small = np.flatnonzero((q_sizes > 0) & (q_sizes <= k))
-        if small.size:
-            g = int(small[0])
-            raise ValueError(f"group {g} of query has {int(q_sizes[g])} point(s); a search "
-                             f"within groups with k={k} needs at least {k + 1} per group "
-                             f"({small.size} group(s) are smaller). Use a smaller k or merge "
-                             f"small groups.")
-        x, x_off, exclude_self = q, q_off, True
-    else:
-        if data_offsets is None:
-            raise ValueError("data was given without data_offsets; pass the group "
-                             "boundaries of data as well.")
-        x = check_samples(data, "data")
-        check_same_dim(q, x, ("query", "data"))
-        x_off = check_offsets(data_offsets, x.shape[0], "data_offsets", "data")
-        if x_off.shape[0] != q_off.shape[0]:
-            raise ValueError(f"query_offsets and data_offsets must describe the same number "
-                             f"of groups; got {q_off.shape[0] - 1} and {x_off.shape[0] - 1}.")
-        x_sizes = np.diff(x_off)
-        k = check_k(k, int(x_sizes.max()) + 1, "the largest group of data")
-        small = np.flatnonzero((q_sizes > 0) & (x_sizes < k))
-        if small.size:
-            g = int(small[0])
-            raise ValueError(f"group {g} of data has {int(x_sizes[g])} point(s) but k={k} "
-                             f"neighbours are needed for its {int(q_sizes[g])} query point(s) "
-                             f"({small.size} group(s) are too small). Use a smaller k.")
-        exclude_self = False
     query_group = np.repeat(np.arange(len(q_sizes), dtype=np.int64), q_sizes)
     out = np.empty((q.shape[0], k), dtype=np.float64)
-    _grouped_knn_sq(q, query_group, x, x_off, k, exclude_self, out)
+    _grouped_knn_sq(q, query_group, x, x_off, k, args.exclude_self, out)
     return np.sqrt(out, out=out)

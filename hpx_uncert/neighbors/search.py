@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from .._checks import check_k, check_k_at_most, check_labels, check_samples, check_same_dim
+from .args import knn_args
 from .budget import resolve_memory_budget
 from .choose import METHODS, choose_method
 from .result import KnnResult
@@ -79,32 +77,12 @@ def knn_distances(query, data=None, *, k, query_labels=None, data_labels=None,
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; "
                          f"got {method!r}.")
-    self_search = data is None
-    q = check_samples(query, "query", min_n=1)
-    if self_search:
-        x = q
-        k = check_k(k, q.shape[0], "query")
-        if data_labels is not None:
-            raise ValueError("data_labels was given for a self-search (data=None); pass the "
-                             "labels as query_labels only.")
-    else:
-        x = check_samples(data, "data", min_n=1)
-        check_same_dim(q, x, ("query", "data"))
-        k = check_k_at_most(k, x.shape[0], "data")
-        if (query_labels is None) != (data_labels is None):
-            raise ValueError("a cross search needs both query_labels and data_labels or "
-                             "neither; got only "
-                             f"{'query_labels' if data_labels is None else 'data_labels'}.")
+    args = knn_args(query, data, k, query_labels, data_labels)
     budget = resolve_memory_budget(memory_budget)
+    q, x, k, self_search = args.query, args.data, args.k, args.self_search
     n, d = q.shape
     m = x.shape[0]
-
-    q_lab = d_lab = None
-    extra = 1 if self_search else 0
-    if query_labels is not None:
-        q_lab = check_labels(query_labels, n, "query_labels", "query")
-        d_lab = q_lab if self_search else check_labels(data_labels, m, "data_labels", "data")
-        extra = _largest_shared_multiplicity(q_lab, d_lab)
+    q_lab, d_lab, extra = args.query_labels, args.data_labels, args.extra
 
     route = choose_method(n, m, d) if method == "auto" else method
     if route == "kdtree":
@@ -120,9 +98,3 @@ def knn_distances(query, data=None, *, k, query_labels=None, data_labels=None,
         extra=extra, memory_budget=budget)
     return KnnResult(distances, indices, search.name)
 
-
-def _largest_shared_multiplicity(query_labels: np.ndarray, data_labels: np.ndarray) -> int:
-    """Most data points that carry one of the query labels (candidates a query can lose)."""
-    values, counts = np.unique(data_labels, return_counts=True)
-    shared = np.isin(values, query_labels)
-    return int(counts[shared].max()) if shared.any() else 0

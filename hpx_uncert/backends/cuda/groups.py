@@ -23,7 +23,7 @@ import numpy as np
 from numba import cuda, float64
 
 from . import config
-from ._validate import group_args
+from ...neighbors.args import group_args
 
 #: list capacities compiled for the group kernel; the smallest one >= k is used
 GROUP_CAPACITIES = (4, 8, 16, 32, 64)

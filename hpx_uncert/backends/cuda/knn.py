@@ -16,6 +16,8 @@ neighbours equal the CPU path's up to ties.
 
 from __future__ import annotations
 
+import dataclasses
+
 import importlib.util
 import logging
 import os
@@ -23,7 +25,7 @@ import os
 import numpy as np
 
 from . import config
-from ._validate import knn_args
+from ...neighbors.args import knn_args
 from .tiling import (UNIT_ROUNDOFF_F32, UNIT_ROUNDOFF_TF32, DeviceProblem, candidates,
                      exact_knn_tiled, select_tile_xp)
 
@@ -87,6 +89,10 @@ def knn_distances_cuda(query, data=None, *, k, query_labels=None, data_labels=No
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; "
                          f"got {method!r}.")
     args = knn_args(query, data, k, query_labels, data_labels)
+    # the device kernels compare int64 codes and exclude a point from its own
+    # self-search through its id
+    query_codes, data_codes = args.label_codes()
+    args = dataclasses.replace(args, query_labels=query_codes, data_labels=data_codes)
     spec = resolve_device(device)
     if spec.kind != "cuda":
         raise ValueError(f"knn_distances_cuda runs on a CUDA device; got device={device!r}. "

@@ -1,7 +1,8 @@
-"""Argument checks of the CUDA searches: the CPU path's rules and messages, mirrored.
+"""Argument checks shared by every neighbour search, CPU and CUDA.
 
-The CUDA functions must accept and refuse exactly what ``hpx_uncert.neighbors``
-accepts and refuses, so the checks run on the host, before any device work.
+Both backends must accept and refuse exactly the same inputs with the same
+messages, so they validate through these functions (on the host, before any
+device work). numpy only: importable where faiss or scipy are missing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._checks import (check_k, check_k_at_most, check_labels, check_offsets, check_samples,
+from .._checks import (check_k, check_k_at_most, check_labels, check_offsets, check_samples,
                         check_same_dim)
 
 
@@ -24,9 +25,22 @@ class KnnArgs:
     data_labels: np.ndarray | None
     extra: int
 
+    def label_codes(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Labels as int64 codes for device kernels; a plain self-search gets ``arange(n)``."""
+        if self.query_labels is not None:
+            return label_codes(self.query_labels, self.data_labels)
+        if self.self_search:
+            ids = np.arange(self.query.shape[0], dtype=np.int64)
+            return ids, ids
+        return None, None
+
 
 def knn_args(query, data, k, query_labels, data_labels) -> KnnArgs:
-    """Validated float64 arrays and labels; a self-search gets ``arange(n)`` labels."""
+    """Validated float64 arrays and labels (``None`` for a search without labels).
+
+    ``extra`` is how many candidates beyond ``k`` a query can lose to exclusion:
+    itself in a self-search, or every data point sharing its label.
+    """
     self_search = data is None
     q = check_samples(query, "query", min_n=1)
     if self_search:
@@ -48,14 +62,8 @@ def knn_args(query, data, k, query_labels, data_labels) -> KnnArgs:
         q_raw = check_labels(query_labels, n, "query_labels", "query")
         d_raw = q_raw if self_search else check_labels(data_labels, m, "data_labels", "data")
         extra = largest_shared_multiplicity(q_raw, d_raw)
-        q_lab, d_lab = label_codes(q_raw, d_raw)
-    elif self_search:
-        q_lab = d_lab = np.arange(n, dtype=np.int64)
-        extra = 1
-    else:
-        q_lab = d_lab = None
-        extra = 0
-    return KnnArgs(q, x, k, self_search, q_lab, d_lab, extra)
+        return KnnArgs(q, x, k, self_search, q_raw, d_raw, extra)
+    return KnnArgs(q, x, k, self_search, None, None, 1 if self_search else 0)
 
 
 def label_codes(query_labels: np.ndarray, data_labels: np.ndarray):
