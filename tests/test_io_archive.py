@@ -189,7 +189,8 @@ def test_writer_rejects_bad_input(tmp_path):
         write_archive(tmp_path / "a.h5", models={"a": np.zeros((2, 3))})
     with pytest.raises(ValueError, match=r"models/a must have rank 5 .* for layout 'image'"):
         write_archive(tmp_path / "a.h5", layout="image", models={"a": np.zeros((2, 3, 4))})
-    with pytest.raises(ValueError, match=r"models/a has samples of shape \(4,\) but other fields have \(3,\)"):
+    with pytest.raises(ValueError,
+                       match=r"models/a has samples of shape \(4,\) but other fields have \(3,\)"):
         write_archive(tmp_path / "a.h5", models={"a": np.zeros((2, 1, 4))}, truth=np.zeros((2, 3)))
     bad = np.zeros((2, 1, 2))
     bad[1, 0, 1] = np.nan

@@ -51,7 +51,8 @@ def test_patch_errors(rng):
         patch_vectors(np.zeros((1, 1, 4, 5)), patch=6)
     with pytest.raises(ValueError, match=r"'stride' parameter must be an int in the range"):
         patch_vectors(np.zeros((1, 1, 4, 5)), patch=2, stride=0)
-    with pytest.raises(ValueError, match=r"shape \(n, C, H, W\) or \(C, H, W\); got shape \(4, 5\)"):
+    with pytest.raises(ValueError,
+                       match=r"shape \(n, C, H, W\) or \(C, H, W\); got shape \(4, 5\)"):
         patch_vectors(np.zeros((4, 5)), patch=2)
 
 

@@ -205,7 +205,8 @@ def test_images(tmp_path, degradation):
         observed = y[:, 1].astype(bool)[:, None]               # (G, 1, H, W)
         draws = arch.read("models/biharmonic_noise")[:, :, 0]   # (G, M, H, W)
         det = arch.read("models/biharmonic")[:, :, 0]
-        np.testing.assert_array_equal(np.where(observed, draws, 0), np.where(observed, np.broadcast_to(det, draws.shape), 0))
+        kept = np.broadcast_to(det, draws.shape)
+        np.testing.assert_array_equal(np.where(observed, draws, 0), np.where(observed, kept, 0))
         assert np.std(np.where(observed, 0, draws - det)) > 0.01
     with pytest.raises(ValueError, match="degradation must be one of"):
         make_images(tmp_path / "x.h5", degradation="blur")

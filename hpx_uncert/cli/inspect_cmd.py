@@ -32,8 +32,9 @@ def inspect(archive, as_json, fingerprint):
                f"d = {info['d']}")
     click.echo(f"measurements  {info['num_measurements']} in {len(info['shards'])} shard(s)")
     click.echo(f"truth         {'yes' if info['has_truth'] else 'no'}")
-    click.echo(f"reference     "
-               f"{'R = %d per measurement' % info['num_reference'] if info['has_reference'] else 'no'}")
+    reference = (f"R = {info['num_reference']} per measurement" if info["has_reference"]
+                 else "no")
+    click.echo(f"reference     {reference}")
     click.echo(f"ids           {'stored' if info['has_ids'] else 'global offsets'}")
     if info["fingerprint"]:
         click.echo(f"fingerprint   {info['fingerprint']}")

@@ -86,7 +86,8 @@ def _read_open_shard(path: str, f) -> tuple[ShardMeta | None, list[Problem]]:
 
     if SCHEMA_ATTR not in f.attrs:
         bad("/", f"root attribute '{SCHEMA_ATTR}' is missing, so this is not an hpx_uncert "
-                 f"archive shard.", f"set f.attrs['{SCHEMA_ATTR}'] = {SCHEMA_VERSION} when writing.")
+                 f"archive shard.",
+            f"set f.attrs['{SCHEMA_ATTR}'] = {SCHEMA_VERSION} when writing.")
         return None, problems
     version = f.attrs[SCHEMA_ATTR]
     try:
@@ -191,7 +192,8 @@ def _read_open_shard(path: str, f) -> tuple[ShardMeta | None, list[Problem]]:
         return None, problems
     num = max(lengths.values())
     if num == 0:
-        bad("/", "holds no measurements (G = 0).", "write at least one measurement or drop the shard.")
+        bad("/", "holds no measurements (G = 0).",
+            "write at least one measurement or drop the shard.")
     attrs = {k: _jsonable(v) for k, v in f.attrs.items()}
     meta = ShardMeta(path=path, num_measurements=int(num), layout=layout,
                      sample_shape=next(iter(sample_shapes.values())), models=models,

@@ -99,10 +99,11 @@ def write_generated(path, *, num_measurements: int, shards: int, bytes_per_measu
 
 
 def block_rng(seed: int, start: int) -> np.random.Generator:
-    """A generator for the block starting at measurement ``start``: the samples of a
-    measurement do not depend on how the archive is cut into blocks or shards only
-    when blocks start at the same offsets, which ``write_generated`` guarantees for a
-    given size."""
+    """Random generator of the block starting at measurement ``start``.
+
+    Seeded by ``(seed, start)``: an archive is reproducible for given parameters
+    (sizes, shard count), since those fix where blocks start.
+    """
     return np.random.default_rng([int(seed), int(start)])
 
 

@@ -44,9 +44,9 @@ import time
 
 import numpy as np
 
-from ..theory import (classify_region, eta, linear_gaussian_posterior, normal_d_half, normal_entropy_power,
-                      normal_hellinger2, normal_kl)
-from ._common import block_rng, truth_path, value, write_answers, write_generated
+from ..theory import (classify_region, eta, linear_gaussian_posterior, normal_d_half,
+                      normal_entropy_power, normal_hellinger2, normal_kl)
+from ._common import block_rng, value, write_answers, write_generated
 
 DEFAULT_GAMMAS = (0.25, 0.5, 1.0, 2.0)
 
@@ -110,8 +110,9 @@ def exact_answers(problem: dict, gammas=DEFAULT_GAMMAS) -> dict:
         lower, upper, region = call.lower, call.upper, call.region
         inf_note = "infinite: a deterministic estimator has a singular posterior"
         models[name] = {
-            "conditional_covariance": "0" if c is None else ("gamma * S" if name.startswith(
-                "gamma_") else "tau^2 I, tau^2 = |S|^(1/d)"),
+            "conditional_covariance": ("0" if c is None else "gamma * S"
+                                       if name.startswith("gamma_")
+                                       else "tau^2 I, tau^2 = |S|^(1/d)"),
             "uncertainty": value(err_power),
             "uncertainty_pooled": value(err_power),
             "uncertainty_gaussian": value(err_power),
@@ -222,4 +223,4 @@ def make_linear_gaussian(path, *, d: int = 8, m: int | None = None, noise_std: f
 
 
 __all__ = ["DEFAULT_GAMMAS", "exact_answers", "make_linear_gaussian", "make_problem",
-           "model_covariances", "truth_path"]
+           "model_covariances"]
