@@ -37,7 +37,7 @@ def demo(ctx, outdir, seed):
                f"M={sizes['model_samples']} model draws each\n")
     click.echo(format_table(report, exact))
     click.echo(f"\nwritten to {outdir}/: report.json, report.csv, up_plane.png/.pdf, "
-               f"uncertainty_distortion.png/.pdf, eta.png/.pdf "
+               f"up_plane_gaussian.png/.pdf, uncertainty_distortion.png/.pdf, eta.png/.pdf "
                f"({time.perf_counter() - started:.0f} s)")
     click.echo(f"open {os.path.join(outdir, 'up_plane_gaussian.png')} for the "
                f"uncertainty-perception plane from Gaussian-moment estimates (exact for this "
