@@ -116,6 +116,24 @@ def test_sharded_runs_merged_equal_single_run(archive, single, tmp_path):
     assert (merged / "report.json").read_bytes() == (single[0] / "report.json").read_bytes()
 
 
+def test_units_spread_over_worker_processes_merge_to_the_single_run(archive, single, tmp_path):
+    # the multi-GPU path minus the GPUs: one spawned worker per token, each opening
+    # the archive itself and writing its parts; the merged report is the single run's
+    from hpx_uncert.evaluate.run import prepare, run_units_on_workers
+    from hpx_uncert.evaluate.settings import Settings
+
+    ctx = prepare(archive[0], Settings(progress=False))
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    paths = run_units_on_workers(ctx, ctx.units, parts_dir=str(parts), tokens=["0", "1"],
+                                 worker_device="cpu")
+    assert sorted(paths) == sorted(u.uid for u in ctx.units)
+    from hpx_uncert.evaluate.report import write_outputs
+
+    write_outputs(merge_part_files([str(parts)]), str(tmp_path), figures=False)
+    assert (tmp_path / "report.json").read_bytes() == (single[0] / "report.json").read_bytes()
+
+
 def test_resume_recomputes_nothing_and_gives_identical_report(archive, single, tmp_path):
     out = tmp_path / "run"
     evaluate(archive[0], outdir=str(out), num_shards=2, shard_index=0, progress=False)

@@ -90,19 +90,21 @@ def run_units(ctx: RunContext, units: list, *, parts_dir: str | None, resume: bo
     """
     from tqdm.auto import tqdm
 
+    gpus = _gpu_workers(ctx.settings.device) if parts_dir else []
+    if len(gpus) > 1:
+        return run_units_on_workers(ctx, units, parts_dir=parts_dir, tokens=gpus,
+                                    worker_device="cuda:0", resume=resume, run_log=run_log)
     out = {}
     bar = tqdm(units, desc="evaluate", unit="unit", disable=not _show_progress(ctx.settings),
                file=sys.stderr)
     for unit in bar:
         bar.set_postfix_str(unit.uid)
         path = part_path(parts_dir, unit.uid, ctx.key) if parts_dir else None
-        if path and resume and os.path.exists(path):
-            meta = read_meta(path)
-            if meta is not None and meta.get("key") == ctx.key and meta.get("uid") == unit.uid:
-                log.info("resume: %s already done, skipped", unit.uid)
-                _append_log(run_log, {"unit": unit.uid, "status": "skipped (done)"})
-                out[unit.uid] = path
-                continue
+        if path and resume and _done(path, ctx.key, unit.uid):
+            log.info("resume: %s already done, skipped", unit.uid)
+            _append_log(run_log, {"unit": unit.uid, "status": "skipped (done)"})
+            out[unit.uid] = path
+            continue
         t0 = time.perf_counter()
         arrays = _compute(ctx, unit)
         seconds = time.perf_counter() - t0
@@ -116,6 +118,67 @@ def run_units(ctx: RunContext, units: list, *, parts_dir: str | None, resume: bo
         else:
             out[unit.uid] = (arrays, meta)
     return out
+
+
+def _gpu_workers(device: str) -> list[str]:
+    """GPU tokens to spread units over: several only for a multi-GPU device request."""
+    from hpx_uncert.backends import parse_device
+
+    if parse_device(device).kind != "cuda":
+        return []
+    from hpx_uncert.backends.multi_gpu import gpus_for
+
+    return gpus_for(device)
+
+
+def run_units_on_workers(ctx: RunContext, units: list, *, parts_dir: str, tokens,
+                         worker_device: str, resume: bool = False,
+                         run_log: str | None = None) -> dict:
+    """Compute ``units`` in one spawned worker process per token (one GPU each).
+
+    Each worker opens the archive itself, computes whole units with
+    ``device=worker_device`` (inside a worker its single GPU is ``cuda:0``) and
+    writes each part file atomically as soon as the unit is done, so a killed
+    multi-GPU run resumes like a single-process one. Units already done are
+    skipped with ``resume``. The report is merged from the part files exactly as
+    in a single-process run. Returns ``uid -> path``.
+    """
+    from dataclasses import replace
+
+    from hpx_uncert.backends.multi_gpu import run_on_gpus
+
+    worker_settings = replace(ctx.settings, device=worker_device, progress=False)
+    out, jobs = {}, []
+    for unit in units:
+        path = part_path(parts_dir, unit.uid, ctx.key)
+        if resume and _done(path, ctx.key, unit.uid):
+            _append_log(run_log, {"unit": unit.uid, "status": "skipped (done)"})
+            out[unit.uid] = path
+            continue
+        jobs.append((ctx.archive, worker_settings, ctx.models, ctx.meta, unit, path))
+    log.info("%d unit(s) on %d worker(s) %s", len(jobs), len(tokens), list(tokens))
+    for (uid, seconds) in run_on_gpus(_unit_job, jobs, devices=list(tokens)):
+        _append_log(run_log, {"unit": uid, "status": "computed", "seconds": round(seconds, 3)})
+    for job in jobs:
+        out[job[4].uid] = job[5]
+    return out
+
+
+def _unit_job(job) -> tuple[str, float]:
+    """One unit inside a worker process (module level: pickled by reference)."""
+    archive, settings, models, meta, unit, path = job
+    ctx = RunContext(archive, settings, models, [unit], meta)
+    t0 = time.perf_counter()
+    arrays = _compute(ctx, unit)
+    write_part(path, arrays, _unit_meta(ctx, unit))
+    return unit.uid, time.perf_counter() - t0
+
+
+def _done(path: str, key: str, uid: str) -> bool:
+    if not os.path.exists(path):
+        return False
+    meta = read_meta(path)
+    return meta is not None and meta.get("key") == key and meta.get("uid") == uid
 
 
 def _append_log(path: str | None, record: dict) -> None:
