@@ -5,7 +5,9 @@ Groups are stored back to back: group ``g`` of ``query`` is
 only against its own group (a self-search, excluding the point itself by id, so
 duplicates stay neighbours at distance 0) or against group ``g`` of ``data``.
 One thread per query point scans its group once and keeps a sorted top-k in
-float64: no distance matrix is formed, so memory is O(n_total * k).
+float64: no distance matrix is formed, so memory is O(n_total * k). From
+``GRAM_MIN_DIM`` dimensions on, the groups go through :mod:`.groups_gram` instead
+(float32 inner products per group, exact float64 selection; same results).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from .args import group_args
+from .groups_gram import GRAM_MIN_DIM, grouped_knn_sq_gram
 
 
 @njit(parallel=True, cache=True)
@@ -82,5 +85,8 @@ def grouped_knn_distances(query, query_offsets, data=None, data_offsets=None, *,
     q_sizes = np.diff(q_off)
     query_group = np.repeat(np.arange(len(q_sizes), dtype=np.int64), q_sizes)
     out = np.empty((q.shape[0], k), dtype=np.float64)
-    _grouped_knn_sq(q, query_group, x, x_off, k, args.exclude_self, out)
+    if q.shape[1] >= GRAM_MIN_DIM:
+        grouped_knn_sq_gram(q, q_off, x, x_off, k, args.exclude_self, out)
+    else:
+        _grouped_knn_sq(q, query_group, x, x_off, k, args.exclude_self, out)
     return np.sqrt(out, out=out)
