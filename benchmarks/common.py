@@ -83,6 +83,18 @@ def measure(fn, *, repeats: int = 1, warmup=None) -> dict:
             "working_mib": (peak - rss_before) / 1024 if exact else None, "out": out}
 
 
+def probe_allocation(mib: int, sleep: float = 0.0) -> dict:
+    """Harness self-check: allocate and touch ``mib`` MiB inside :func:`measure`."""
+    import numpy as np
+
+    def work():
+        block = np.ones(mib * 1024 * 1024 // 8)
+        time.sleep(sleep)
+        return float(block[-1])
+
+    return measure(work)
+
+
 def _child_main(spec_json: str) -> None:
     import importlib
 

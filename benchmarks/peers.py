@@ -585,8 +585,16 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output folder")
     parser.add_argument("--cap", type=float, default=None,
                         help="seconds a peer call may take (default 120, quick 15)")
+    parser.add_argument("--roofline", type=Path, default=None,
+                        help="roofline.json of this run (its sgemm rates give the floor); "
+                             "default: measure the rates here")
     args = parser.parse_args(argv)
-    run(quick=args.quick, out_dir=args.out, cap=args.cap)
+    roofline = None
+    if args.roofline is not None and args.roofline.exists():
+        import json
+
+        roofline = json.loads(args.roofline.read_text())
+    run(quick=args.quick, out_dir=args.out, cap=args.cap, roofline=roofline)
 
 
 if __name__ == "__main__":
