@@ -143,12 +143,6 @@ def exact_knn(query: np.ndarray, data: np.ndarray, k: int, search: CandidateSear
 
 def _remeasure(query, data, rows, cand, memory_budget) -> np.ndarray:
     """Squared float64 distances between ``query[rows]`` and their candidates."""
-    r, kc = cand.shape
-    d = query.shape[1]
-    out = np.empty((r, kc), dtype=np.float64)
-    safe = np.maximum(cand, 0)
-    step = rows_within(memory_budget // 4, kc * d * 8 * 2)
-    for s in range(0, r, step):
-        diff = data[safe[s:s + step]] - query[rows[s:s + step]][:, None, :]
-        out[s:s + step] = np.einsum("rkd,rkd->rk", diff, diff)
-    return out
+    from .remeasure import remeasure_sq
+
+    return remeasure_sq(query, data, rows, cand)
