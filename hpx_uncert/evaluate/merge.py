@@ -68,13 +68,27 @@ def conditional_power(h_values: np.ndarray, d: int, method: str) -> dict:
     return _value(n, se_n, method, len(h_values), entropy=_num(h), entropy_stderr=_num(se))
 
 
-def gaussian_inherent(logdets: np.ndarray, n_vectors: int, d: int) -> dict:
-    """``N(X_G|Y) = exp(mean_g log|Sigma_g| / d)``, Wishart bias removed from each log|S_g|."""
+def centring_shift(samples: int, d: int) -> float:
+    """Entropy added back to vectors centred by the mean of their ``samples`` draws.
+
+    Centring multiplies the covariance by ``(S-1)/S``, hence the entropy power by
+    the same factor for Gaussians; ``(d/2) log(S/(S-1))`` nats undo it exactly
+    (the same as scaling the centred vectors by ``sqrt(S/(S-1))``).
+    """
+    return 0.5 * d * math.log(samples / (samples - 1.0))
+
+
+def gaussian_inherent(logdets: np.ndarray, n_vectors: int, d: int,
+                      method: str = "gaussian log-det per measurement (wishart bias "
+                                    "removed)") -> dict:
+    """``N(X_G|Y) = exp(mean_g log|Sigma_g| / d)``, Wishart bias removed from each log|S_g|.
+
+    ``n_vectors - 1`` is the degrees of freedom of each covariance.
+    """
     corrected = logdets - log_det_bias(n_vectors, d)
     mean, se = _mean_se(corrected)
     n = math.exp(mean / d)
-    return _value(n, n * se / d, "gaussian log-det per measurement (wishart bias removed)",
-                  len(logdets))
+    return _value(n, n * se / d, method, len(logdets))
 
 
 def gaussian_pooled(moments: BlockMoments, d: int) -> dict:
@@ -256,13 +270,23 @@ def assemble(parts: list[tuple[dict, dict]], meta: dict) -> dict:
         return val[np.argsort(idx, kind="stable")]
 
     k_method = f"kozachenko-leonenko entropy power per measurement, h averaged (k={k})"
+    centre = bool(settings.get("centre"))
+    own = ("; patches centred per location by the mean of their {n} draws, entropy power "
+           "divided by ({n}-1)/{n} (exact for Gaussian posteriors)")
     a_reasons = dict(meta["reasons"]["archive"])
     archive_rep: dict = {q: None for q in ARCHIVE_QUANTITIES}
+    R = info["R"]
     if "inherent_uncertainty" not in a_reasons:
-        archive_rep["inherent_uncertainty"] = conditional_power(gather("ref_h"), D, k_method)
+        h = gather("ref_h")
+        archive_rep["inherent_uncertainty"] = (
+            conditional_power(h + centring_shift(R, D), D, k_method + own.format(n=R))
+            if centre else conditional_power(h, D, k_method))
     if "inherent_uncertainty_gaussian" not in a_reasons:
-        archive_rep["inherent_uncertainty_gaussian"] = gaussian_inherent(
-            gather("ref_logdet"), info["R"] * L, D)
+        archive_rep["inherent_uncertainty_gaussian"] = (
+            gaussian_inherent(gather("ref_logdet"), L * (R - 1) + 1, D,
+                              "gaussian log-det of the within-location covariance per "
+                              "measurement (L(R-1) degrees of freedom, wishart bias removed)")
+            if centre else gaussian_inherent(gather("ref_logdet"), R * L, D))
 
     data_range = settings["data_range"]
     if data_range is None:
@@ -275,26 +299,36 @@ def assemble(parts: list[tuple[dict, dict]], meta: dict) -> dict:
             rep["uncertainty"] = conditional_power(gather(f"m{i}_unc_h"), D,
                                                    f"{k_method}, paired errors x̂ - x_ref")
         if "spread" not in why:
-            rep["spread"] = conditional_power(gather(f"m{i}_spread_h"), D, k_method)
+            h = gather(f"m{i}_spread_h")
+            M = info["samples_per_model"][m]
+            rep["spread"] = (conditional_power(h + centring_shift(M, D), D,
+                                               k_method + own.format(n=M))
+                             if centre else conditional_power(h, D, k_method))
         if "perception" not in why:
+            channel = ("; reference draws and model samples centred per location by "
+                       "leave-out means of R-1 reference draws (both laws smoothed by the "
+                       "same independent noise: a lower bound)" if centre else "")
             dh = gather(f"m{i}_dhalf")
             v, se = _mean_se(dh)
             rep["perception"] = _value(v, se, f"poczos-schneider renyi-1/2 per measurement, "
-                                       f"averaged (k={k})", len(dh))
+                                       f"averaged (k={k}){channel}", len(dh))
             h2 = -np.expm1(-dh / 2.0)
             v, se = _mean_se(h2)
-            rep["hellinger2"] = _value(v, se, "1 - exp(-D_1/2 / 2) per measurement, averaged",
-                                       len(h2))
+            rep["hellinger2"] = _value(v, se, "1 - exp(-D_1/2 / 2) per measurement, averaged"
+                                       + channel, len(h2))
             kl = gather(f"m{i}_kl")
             v, se = _mean_se(kl)
-            rep["kl"] = _value(v, se, f"wang-kulkarni-verdu per measurement, averaged (k={k})",
-                               len(kl))
+            rep["kl"] = _value(v, se, f"wang-kulkarni-verdu per measurement, averaged (k={k})"
+                               + channel, len(kl))
         if "perception_gaussian" not in why:
             dg = gather(f"m{i}_dhalf_gauss")
             v, se = _mean_se(dg)
-            rep["perception_gaussian"] = _value(v, se, "closed-form D_1/2 between Gaussians "
-                                                "with the sample moments, per measurement, "
-                                                "averaged", len(dg))
+            rep["perception_gaussian"] = _value(
+                v, se, "closed-form D_1/2 between Gaussians with within-location covariances "
+                "and per-location mean differences (their sampling noise removed), averaged "
+                "over locations and measurements" if centre else
+                "closed-form D_1/2 between Gaussians with the sample moments, per "
+                "measurement, averaged", len(dg))
         if "distortion" not in why:
             rep["distortion"] = distortion(gather(f"m{i}_mse"), data_range)
         if "uncertainty_gaussian" not in why:

@@ -26,6 +26,16 @@ def archive_reasons(archive, settings, L: int, D: int) -> dict[str, str]:
     if R * L < k + 1:
         out["inherent_uncertainty"] = (f"reference has {R * L} vectors per measurement; the "
                                        f"k-NN entropy needs more than k={k}")
+    if getattr(settings, "centre", False):
+        if R < 2:
+            for q in ARCHIVE_QUANTITIES:
+                out[q] = (f"reference has R={R} draw per measurement; per-location centring "
+                          f"needs at least 2 (or pass centre=False)")
+        elif L * (R - 1) < D:
+            out["inherent_uncertainty_gaussian"] = (
+                f"the centred reference has L(R-1)={L * (R - 1)} degrees of freedom per "
+                f"measurement in d={D}; a posterior covariance needs at least d")
+        return out
     if R * L <= D:
         out["inherent_uncertainty_gaussian"] = (
             f"reference has {R * L} vectors per measurement in d={D}; a posterior covariance "
@@ -43,6 +53,10 @@ def model_reasons(archive, settings, model: str, L: int, D: int) -> dict[str, st
     if M * L < k + 1:
         out["spread"] = (f"model has {M * L} vector(s) per measurement; the k-NN entropy of "
                          f"its spread needs more than k={k}")
+    centre = getattr(settings, "centre", False)
+    if centre and M < 2:
+        out["spread"] = (f"model has M={M} sample per measurement; per-location centring "
+                         f"needs at least 2 (a deterministic model has no spread)")
     if not archive.has_reference:
         for q in ("uncertainty", "perception", "perception_gaussian", "hellinger2", "kl"):
             out[q] = "archive has no reference dataset (draws of X|Y)"
@@ -57,7 +71,16 @@ def model_reasons(archive, settings, model: str, L: int, D: int) -> dict[str, st
                    f"least k model vectors")
             for q in ("perception", "hellinger2", "kl"):
                 out[q] = why
-        if min(M, R) * L <= D:
+        if centre and R < 2:
+            for q in ("perception", "hellinger2", "kl", "perception_gaussian"):
+                out[q] = (f"reference has R={R} draw per measurement; centring by reference "
+                          f"means needs at least 2 (or pass centre=False)")
+        elif centre and min(M - 1, R - 1) * L < D:
+            out["perception_gaussian"] = (f"per measurement the centred reference has "
+                                          f"{L * (R - 1)} and the model {L * (M - 1)} degrees "
+                                          f"of freedom in d={D}; Gaussian covariances need at "
+                                          f"least d of each")
+        elif not centre and min(M, R) * L <= D:
             out["perception_gaussian"] = (f"per measurement the reference has {R * L} and the "
                                           f"model {M * L} vector(s) in d={D}; Gaussian "
                                           f"moments need more than d of each")

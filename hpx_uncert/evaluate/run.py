@@ -13,7 +13,7 @@ from .parts import find_parts, part_path, read_meta, read_part, run_key, write_p
 from .quantities import archive_reasons, model_reasons
 from .settings import Settings
 from .units import Unit, assign_units, plan_units, select_models
-from .views import vector_shape
+from .views import resolve_centre, vector_shape
 
 log = logging.getLogger("hpx_uncert.evaluate")
 
@@ -39,6 +39,7 @@ def prepare(archive, settings: Settings) -> RunContext:
         from hpx_uncert.io import open_archive
 
         archive = open_archive(archive)
+    settings = resolve_centre(archive, settings)
     models = select_models(archive, settings)
     L, D = vector_shape(archive, settings)
     units = plan_units(archive, settings, d=D, points_per_sample=L)
@@ -261,7 +262,7 @@ def evaluate(archive, *, outdir=None, resume: bool = False, num_shards: int = 1,
         Write the UP-plane, uncertainty-distortion and eta figures (PNG and PDF).
     **settings
         Fields of :class:`Settings`: ``k``, ``correction``, ``duplicates``, ``models``,
-        ``patch``, ``stride``, ``pooled_queries``, ``seed``, ``jackknife_blocks``,
+        ``patch``, ``stride``, ``centre``, ``pooled_queries``, ``seed``, ``jackknife_blocks``,
         ``data_range``, ``memory_budget`` (bytes or a string like ``"2GiB"``),
         ``device``, ``progress``.
 

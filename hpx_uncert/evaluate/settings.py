@@ -36,6 +36,14 @@ class Settings:
     patch, stride : int or None
         Patch size and stride for ``layout="image"`` archives (estimators then work on
         ``C*patch*patch`` vectors); ignored for vector archives.
+    centre : bool or None, default None
+        Per-location centring of the samples of each measurement of an image archive
+        before the per-measurement estimates (``spread``, ``inherent_uncertainty``,
+        ``perception``, ``hellinger2``, ``kl`` and their Gaussian twins), so that they
+        describe the posterior at each location instead of the image content across
+        locations (docs/evaluate.md). ``None`` means on for image archives, off for
+        vector archives; :func:`hpx_uncert.evaluate.run.prepare` resolves it before
+        the settings are hashed. Vector archives refuse ``True``.
     pooled_queries : int or None
         Query points of the pooled k-NN estimates (``uncertainty_pooled``,
         ``perception_pooled``), drawn without replacement with ``seed``; every sample
@@ -63,6 +71,7 @@ class Settings:
     models: tuple | None = None
     patch: int | None = None
     stride: int | None = None
+    centre: bool | None = None
     pooled_queries: int | None = None
     seed: int = 0
     jackknife_blocks: int = 20
@@ -86,6 +95,9 @@ class Settings:
                 _positive_int(getattr(self, name), name)
         if self.stride is not None and self.patch is None:
             raise ValueError("stride needs patch; pass patch=P as well (e.g. patch=9, stride=4).")
+        if self.centre is not None and not isinstance(self.centre, bool):
+            raise ValueError(f"centre must be True, False or None (on for image archives); "
+                             f"got {self.centre!r}.")
         _positive_int(self.jackknife_blocks, "jackknife_blocks", minimum=2)
         if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) \
                 or self.seed < 0:
