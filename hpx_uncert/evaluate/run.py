@@ -123,13 +123,16 @@ def run_units(ctx: RunContext, units: list, *, parts_dir: str | None, resume: bo
 
 def _gpu_workers(device: str) -> list[str]:
     """GPU tokens to spread units over: several only for a multi-GPU device request."""
-    from hpx_uncert.backends import parse_device
+    from hpx_uncert.backends import parse_device, resolve_device
 
-    if parse_device(device).kind != "cuda":
+    if parse_device(device).kind == "cpu":
+        return []
+    spec = resolve_device(device)  # a clear error when CUDA was asked for but is unusable
+    if spec.kind != "cuda" or len(spec.ids) < 2:
         return []
     from hpx_uncert.backends.multi_gpu import gpus_for
 
-    return gpus_for(device)
+    return gpus_for(str(spec))
 
 
 def run_units_on_workers(ctx: RunContext, units: list, *, parts_dir: str, tokens,
