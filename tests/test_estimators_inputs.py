@@ -110,7 +110,8 @@ def test_duplicates_between_samples_in_divergences(rng):
 def test_correction_hook_validates_and_accepts_new_corrections(rng):
     x = rng.normal(size=(50, 2))
     with pytest.raises(ValueError, match=r"'correction' parameter must be None or one of "
-                                         r"\('whiten',\) for entropy estimators; got 'bogus'"):
+                                         r"\('gaussian', 'gaussian-bound', 'gaussianize', 'whiten'\) for entropy "
+                                         r"estimators; got 'bogus'"):
         entropy(x, correction="bogus")
     with pytest.raises(ValueError, match=r"covariance of x \(n=3 samples, d=2\) is singular"):
         entropy(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), k=1, correction="whiten")

@@ -29,7 +29,7 @@ from hpx_uncert._estimate import Estimate
 from ._constants import log_renyi_bias, log_unit_ball_volume
 from ._params import check_alpha, check_duplicates
 from ._search import SearchOptions, grouped_log_radii
-from .corrections import check_correction
+from .corrections import SYMMETRIC, check_correction
 from .divergence import hellinger2, kl_divergence, renyi_divergence
 from .duplicates import apply_duplicates_policy, zero_radius_mask
 from .entropy import entropy, entropy_to_power
@@ -266,7 +266,7 @@ def conditional_renyi_divergence(p, q, *, alpha: float = 0.5, k: int = 5,
     pg, qg = _load_pair(p, q, k)
     alpha = check_alpha(alpha, k)
     duplicates = check_duplicates(duplicates)
-    correction = check_correction(correction, "divergence")
+    correction = check_correction(correction, SYMMETRIC if alpha == 0.5 else "divergence")
     d = pg[0].shape[1]
     if correction is not None or len(pg) == 1:
         return _per_group(renyi_divergence, list(zip(pg, qg)), d=d, k=k, alpha=alpha,
@@ -294,7 +294,7 @@ def conditional_hellinger2(p, q, *, k: int = 5, correction: str | None = None,
     """
     pg, qg = _load_pair(p, q, k)
     duplicates = check_duplicates(duplicates)
-    correction = check_correction(correction, "divergence")
+    correction = check_correction(correction, SYMMETRIC)
     d = pg[0].shape[1]
     if correction is not None or len(pg) == 1:
         return _per_group(hellinger2, list(zip(pg, qg)), d=d, k=k, correction=correction,

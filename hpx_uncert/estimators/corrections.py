@@ -39,6 +39,9 @@ from hpx_uncert._estimate import Estimate
 
 CorrectionFn = Callable[[tuple, Callable[..., Estimate]], Estimate]
 KINDS = ("entropy", "divergence")
+#: divergences symmetric in (p, q): Renyi at alpha = 1/2 and the squared Hellinger distance;
+#: they accept the corrections of "divergence" and those registered for this kind
+SYMMETRIC = "symmetric-divergence"
 
 _REGISTRY: dict[str, tuple[CorrectionFn, tuple[str, ...]]] = {}
 
@@ -53,9 +56,10 @@ def register_correction(name: str, *, kinds: Sequence[str]):
     kinds : sequence of {"entropy", "divergence"}
         Which estimator families the correction applies to.
     """
-    bad = [kind for kind in kinds if kind not in KINDS]
+    bad = [kind for kind in kinds if kind not in (*KINDS, SYMMETRIC)]
     if bad:
-        raise ValueError(f"unknown correction kind(s) {bad}; expected a subset of {KINDS}.")
+        raise ValueError(f"unknown correction kind(s) {bad}; expected a subset of "
+                         f"{(*KINDS, SYMMETRIC)}.")
 
     def decorate(fn: CorrectionFn) -> CorrectionFn:
         _REGISTRY[name] = (fn, tuple(kinds))
@@ -66,7 +70,9 @@ def register_correction(name: str, *, kinds: Sequence[str]):
 
 def available_corrections(kind: str) -> tuple[str, ...]:
     """Names accepted by ``correction=`` for estimators of the given kind."""
-    return tuple(sorted(name for name, (_, kinds) in _REGISTRY.items() if kind in kinds))
+    accepted = {kind, "divergence"} if kind == SYMMETRIC else {kind}
+    return tuple(sorted(name for name, (_, kinds) in _REGISTRY.items()
+                        if accepted.intersection(kinds)))
 
 
 def check_correction(correction, kind: str):
@@ -75,8 +81,12 @@ def check_correction(correction, kind: str):
         return None
     names = available_corrections(kind)
     if correction not in names:
+        hint = ""
+        if kind == "divergence" and correction in available_corrections(SYMMETRIC):
+            hint = (" It averages the two directions, so it applies only to the symmetric "
+                    "hellinger2 and renyi_divergence with alpha=0.5.")
         raise ValueError(f"The 'correction' parameter must be None or one of {names} for "
-                         f"{kind} estimators; got {correction!r} instead.")
+                         f"{kind} estimators; got {correction!r} instead.{hint}")
     return correction
 
 
@@ -123,3 +133,113 @@ def whiten(samples: tuple, estimate: Callable[..., Estimate]) -> Estimate:
     centre = p.mean(axis=0)
     inner = estimate(_whiten(p, centre, chol), _whiten(q, centre, chol))
     return inner.replace(details={"log_det_cholesky": float(np.sum(np.log(np.diag(chol))))})
+
+
+# --- Gaussian surrogate, Gaussian-bound decomposition, Gaussianization -----------------
+
+def _kl_estimator_like(estimate: Callable[..., Estimate]) -> Callable[..., Estimate]:
+    """The Wang-Kulkarni-Verdu estimator with the settings of the entropy estimator ``estimate``."""
+    from functools import partial
+
+    from .divergence import _wkv
+
+    return partial(_wkv, **estimate.keywords)
+
+
+@register_correction("gaussian", kinds=KINDS)
+def gaussian(samples: tuple, estimate: Callable[..., Estimate]) -> Estimate:
+    from .surrogate import Moments, surrogate_bias
+
+    raw = estimate(*samples)
+    found = surrogate_bias(estimate, tuple(Moments.of(s) for s in samples))
+    return raw.replace(value=raw.value - found.bias,
+                       stderr=float(np.hypot(raw.stderr, found.mc_error)),
+                       details={"uncorrected_value": raw.value, **found.details()})
+
+
+def _whitened(x: np.ndarray) -> tuple[np.ndarray, float]:
+    chol = _whitening_factor(np.atleast_2d(np.cov(x, rowvar=False)), what="x", n=len(x))
+    return _whiten(x, x.mean(axis=0), chol), float(np.sum(np.log(np.diag(chol))))
+
+
+def _bound_entropy(y: np.ndarray, estimate: Callable[..., Estimate]) -> tuple[float, float, dict]:
+    """``h(y) = (d/2) log 2 pi + E|y|^2 / 2 - D(y || N(0, I))`` with the KL by k-NN."""
+    from .surrogate import SURROGATE_SEED
+
+    n, d = y.shape
+    ref = np.random.default_rng([SURROGATE_SEED, 1000]).standard_normal((n, d))
+    kl = _kl_estimator_like(estimate)(y, ref)
+    sq = np.einsum("ij,ij->i", y, y)
+    value = 0.5 * d * np.log(2.0 * np.pi) + 0.5 * float(sq.mean()) - kl.value
+    stderr = float(np.hypot(kl.stderr, 0.5 * sq.std(ddof=1) / np.sqrt(n)))
+    return value, stderr, {"kl_to_gaussian": kl.value, "kl_to_gaussian_stderr": kl.stderr}
+
+
+@register_correction("gaussian-bound", kinds=("entropy",))
+def gaussian_bound(samples: tuple, estimate: Callable[..., Estimate]) -> Estimate:
+    (x,) = samples
+    y, log_det = _whitened(x)
+    value, stderr, details = _bound_entropy(y, estimate)
+    return Estimate(value + log_det, stderr, n=len(x), d=x.shape[1],
+                    k=estimate.keywords["k"], method="gaussian-bound decomposition",
+                    stderr_method="k-NN KL jackknife and E|y|^2 spread",
+                    details={"log_det_cholesky": log_det, **details})
+
+
+def _gaussianized_entropy(x: np.ndarray, estimate: Callable[..., Estimate]) -> Estimate:
+    from .gaussianize import fit_gaussianizer
+    from .surrogate import SURROGATE_SEED, standard_entropy_bias
+
+    n, d = x.shape
+    order = np.random.default_rng([SURROGATE_SEED, 2000]).permutation(n)
+    fit, held = order[: n // 2], order[n // 2:]
+    chain = fit_gaussianizer(x[fit], seed=SURROGATE_SEED)
+    z, log_jac = chain.transform(x)
+    # the chain was fitted on one half: its log-Jacobian is averaged over the other half
+    jac = float(log_jac[held].mean())
+    jac_err = float(log_jac[held].std(ddof=1) / np.sqrt(len(held)))
+    z, log_det = _whitened(z)
+    inner = estimate(z)
+    found = standard_entropy_bias(estimate, n, d)
+    value = inner.value - found.bias + log_det - jac
+    stderr = float(np.sqrt(inner.stderr ** 2 + found.mc_error ** 2 + jac_err ** 2))
+    return inner.replace(value=value, stderr=stderr,
+                         stderr_method=f"{inner.stderr_method}, surrogate and log-Jacobian "
+                                       f"Monte Carlo errors added",
+                         details={"gaussianized_value": inner.value, "log_jacobian": jac,
+                                  "log_jacobian_mc_error": jac_err,
+                                  "log_det_cholesky": log_det,
+                                  "gaussianize_steps": chain.kinds, **found.details()})
+
+
+def _gaussianized_divergence(p: np.ndarray, q: np.ndarray,
+                             estimate: Callable[..., Estimate]) -> Estimate:
+    from .gaussianize import fit_gaussianizer
+    from .surrogate import SURROGATE_SEED
+
+    # one map for both samples, so the divergence is unchanged and no Jacobian enters
+    chain = fit_gaussianizer(np.concatenate((p, q)), seed=SURROGATE_SEED)
+    zp, _ = chain.transform(p)
+    zq, _ = chain.transform(q)
+    corrected = gaussian((zp, zq), estimate)
+    return corrected.replace(details={"gaussianize_steps": chain.kinds})
+
+
+@register_correction("gaussianize", kinds=KINDS)
+def gaussianize(samples: tuple, estimate: Callable[..., Estimate]) -> Estimate:
+    if len(samples) == 1:
+        return _gaussianized_entropy(samples[0], estimate)
+    return _gaussianized_divergence(*samples, estimate)
+
+
+@register_correction("gaussian-symmetric", kinds=(SYMMETRIC,))
+def gaussian_symmetric(samples: tuple, estimate: Callable[..., Estimate]) -> Estimate:
+    p, q = samples
+    forward, backward = gaussian((p, q), estimate), gaussian((q, p), estimate)
+    # the two directions share both samples: their errors are taken as fully correlated
+    return forward.replace(value=0.5 * (forward.value + backward.value),
+                           stderr=0.5 * (forward.stderr + backward.stderr),
+                           details={"forward_value": forward.value,
+                                    "backward_value": backward.value,
+                                    "surrogate_bias": 0.5 * (forward.details["surrogate_bias"]
+                                                             + backward.details["surrogate_bias"])})

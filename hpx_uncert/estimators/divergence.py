@@ -36,7 +36,7 @@ from hpx_uncert._estimate import Estimate
 from ._constants import log_renyi_bias
 from ._params import check_alpha, check_duplicates, check_k_reference, check_n_blocks
 from ._search import Candidates, SearchOptions, cross_candidates, self_candidates
-from .corrections import apply_correction, check_correction
+from .corrections import SYMMETRIC, apply_correction, check_correction
 from .duplicates import apply_duplicates_policy, zero_radius_mask
 from .stderr import JACKKNIFE_EXTRA, block_ids, block_jackknife
 
@@ -90,14 +90,14 @@ class _PairRadii:
         return block_jackknife(lambda b: thetas[b], len(thetas))
 
 
-def _prepare(p, q, k, duplicates, n_blocks, correction):
+def _prepare(p, q, k, duplicates, n_blocks, correction, kind="divergence"):
     p = check_samples(p, "p", min_n=2)
     q = check_samples(q, "q", min_n=1)
     check_same_dim(p, q)
     k = check_k(k, len(p), "p")
     check_k_reference(k, len(q), "q")
     return (p, q, k, check_duplicates(duplicates), check_n_blocks(n_blocks),
-            check_correction(correction, "divergence"))
+            check_correction(correction, kind))
 
 
 def _pair_radii(p: np.ndarray, q: np.ndarray, k: int, duplicates: str,
@@ -196,7 +196,8 @@ def renyi_divergence(p, q, *, alpha: float = 0.5, k: int = 5, correction: str | 
     >>> abs(e.value - 0.25) < 3 * e.stderr
     True
     """
-    p, q, k, duplicates, n_blocks, correction = _prepare(p, q, k, duplicates, n_blocks, correction)
+    p, q, k, duplicates, n_blocks, correction = _prepare(
+        p, q, k, duplicates, n_blocks, correction, SYMMETRIC if alpha == 0.5 else "divergence")
     alpha = check_alpha(alpha, k)
     estimate = partial(_poczos_schneider, k=k, alpha=alpha, duplicates=duplicates,
                        n_blocks=n_blocks, options=SearchOptions(knn_method, memory_budget, device))
@@ -267,7 +268,8 @@ def hellinger2(p, q, *, k: int = 5, correction: str | None = None, duplicates: s
     >>> abs(e.value - 0.1175) < 3 * e.stderr
     True
     """
-    p, q, k, duplicates, n_blocks, correction = _prepare(p, q, k, duplicates, n_blocks, correction)
+    p, q, k, duplicates, n_blocks, correction = _prepare(p, q, k, duplicates, n_blocks,
+                                                         correction, SYMMETRIC)
     estimate = partial(_hellinger2, k=k, duplicates=duplicates, n_blocks=n_blocks,
                        options=SearchOptions(knn_method, memory_budget, device))
     return _dispatch(correction, p, q, estimate)
