@@ -155,8 +155,8 @@ def _gaussian_d_half_by_location(ref: np.ndarray, x: np.ndarray) -> np.ndarray:
     ``S = (S_r + S_m) / 2``, corrected for its three known biases: each log-det
     loses its Wishart bias (``S``, a sum of two Wisharts, taken as one with the
     Satterthwaite-matched degrees of freedom ``n_s`` of Nel and van der Merwe
-    (1986), plugged in; ``n_s = n_r + n_m`` when ``Σ_r = Σ_m``); ``E b_l b_l^T`` exceeds the true outer product by
-    ``Σ_m / M + Σ_r / R``, subtracted as ``tr(S^-1 (S_m / M + S_r / R))`` (the
+    (1986), plugged in; ``n_s = n_r + n_m`` when ``Σ_r = Σ_m``); ``E b_l b_l^T``
+    exceeds the true outer product by ``Σ_m / M + Σ_r / R``, subtracted as ``tr(S^-1 (S_m / M + S_r / R))`` (the
     ratio of covariance estimates carries no inverse bias); and
     ``E b^T S^-1 b`` exceeds ``b^T Σ^-1 b``-type terms by ``n_s / (n_s - D - 1)``
     (``b`` is independent of ``S``), divided out.
