@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 
+import json
+
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -172,6 +174,23 @@ def test_uncentred_estimates_measure_the_content_not_the_posterior(image_run):
     # content variance 1/12 per pixel dominates the per-measurement pooled patches
     assert rep["models"]["noisy"]["spread"]["value"] > 1.5 * SM**2
     assert rep["inherent_uncertainty"]["value"] > 1.5 * SR**2
+
+
+def test_cli_no_centre_flag_reaches_the_settings(image_run, tmp_path):
+    from click.testing import CliRunner
+
+    from hpx_uncert.cli.main import cli
+
+    path, centred = image_run
+    for flag, expected in (("--no-centre", False), ("--centre", True)):
+        out = tmp_path / flag
+        result = CliRunner().invoke(cli, ["-q", "evaluate", path, "-o", str(out), "--patch",
+                                          str(PATCH), "--no-figures", "-m", "noisy", flag])
+        assert result.exit_code == 0, result.output
+        rep = json.loads((out / "report.json").read_text())
+        python = evaluate(path, patch=PATCH, centre=expected, progress=False, models=("noisy",))
+        assert rep["models"]["noisy"]["spread"] == python["models"]["noisy"]["spread"]
+    assert rep["models"]["noisy"]["spread"] == centred["models"]["noisy"]["spread"]
 
 
 def test_centre_true_on_vector_archive_is_refused(tmp_path):

@@ -44,6 +44,9 @@ def parse_budget(ctx, param, value):
               help="Patch size for image archives.")
 @click.option("--stride", type=click.IntRange(min=1), default=None,
               help="Patch stride for image archives (default: the patch size).")
+@click.option("--centre/--no-centre", "centre", default=None,
+              help="Image archives: centre each measurement's samples per pixel before the "
+                   "per-measurement estimates (default: on for images; see docs/evaluate.md).")
 @click.option("--pooled-queries", type=click.IntRange(min=1), default=None,
               help="Query points of the pooled k-NN estimates (default: every sample); "
                    "every sample stays a neighbour candidate.")
@@ -63,7 +66,7 @@ def parse_budget(ctx, param, value):
               help="This job's share, 0-based (default: $SLURM_ARRAY_TASK_ID or 0).")
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
 @click.pass_context
-def evaluate(ctx, archive, outdir, k, correction, duplicates, models, patch, stride,
+def evaluate(ctx, archive, outdir, k, correction, duplicates, models, patch, stride, centre,
              pooled_queries, seed, data_range, memory_budget, device, resume, num_shards,
              shard_index, no_figures):
     """Uncertainty, perception, distortion and the UP plane for every model of ARCHIVE.
@@ -91,7 +94,7 @@ def evaluate(ctx, archive, outdir, k, correction, duplicates, models, patch, str
                      shard_index=shard_index, figures=not no_figures, k=k,
                      correction=correction, duplicates=duplicates,
                      models=tuple(models) or None, patch=patch, stride=stride,
-                     pooled_queries=pooled_queries, seed=seed, data_range=data_range,
+                     centre=centre, pooled_queries=pooled_queries, seed=seed, data_range=data_range,
                      memory_budget=memory_budget, device=device,
                      progress=None if verbosity >= 0 else False)
     except (FileNotFoundError, ArchiveError, ValueError, RuntimeError) as exc:
