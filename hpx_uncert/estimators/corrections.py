@@ -16,7 +16,7 @@ with the caller's settings. A correction may transform the samples, call
 and it becomes available to ``entropy``, ``entropy_power`` and the conditional
 forms at once.
 
-Registered here:
+Registered here (measured residual bias: ``docs/bias.md``):
 
 ``"whiten"``
     Entropy: map ``x`` to ``y = L^-1 (x - mean)`` with ``L L^T`` the sample
@@ -27,6 +27,31 @@ Registered here:
     under a common invertible map, so nothing is added.
     The standard error is the whitened estimate's; the uncertainty of the
     covariance itself is not propagated.
+``"gaussian"``
+    Gaussian surrogate: the same estimator on seeded Gaussian samples of the
+    same size with the data's mean and covariance (a pair of them for a
+    divergence) measures the bias against the closed form; it is subtracted
+    (``hpx_uncert.estimators.surrogate``). ``details`` hold the bias, its Monte
+    Carlo error (folded into ``stderr``) and the surrogate estimates.
+``"gaussian-bound"``
+    Entropy only: ``h(X) = h(X_G) - D(X || X_G)``, written on the whitened
+    sample ``y`` as ``(d/2) log 2 pi + E|y|^2 / 2 - D(y || N(0, I))`` plus
+    ``log|det L|``, with the KL by the Wang-Kulkarni-Verdu estimator against a
+    seeded ``N(0, I)`` sample of the same size.
+``"gaussianize"``
+    An invertible chain fitted on the data (``hpx_uncert.estimators.gaussianize``):
+    whitening, a radial map when the radius is far from that of a Gaussian
+    (elliptical heavy tails), an ICA rotation and per-coordinate maps to normal
+    quantiles, then whitening again. Entropy: the chain is fitted on one half of
+    the sample, ``h(X) = h(T(X)) - E log|det J_T(X)|`` with the log-Jacobian known
+    exactly and averaged over the other half, and ``h(T(X))`` corrected by the
+    ``N(0, I)`` surrogate of its size (computed once per size and settings).
+    Divergences: one chain fitted on both samples together maps both (no
+    Jacobian enters), then the ``"gaussian"`` correction.
+``"gaussian-symmetric"``
+    Symmetric divergences only (``hellinger2``, ``renyi_divergence`` with
+    ``alpha=0.5``): the mean of the ``"gaussian"``-corrected estimates in both
+    directions, ``(D(p, q) + D(q, p)) / 2``.
 """
 
 from __future__ import annotations
