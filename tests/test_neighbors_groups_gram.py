@@ -10,10 +10,21 @@ import numpy as np
 import pytest
 
 import naive
+from hpx_uncert.neighbors import groups_gram
 from hpx_uncert.neighbors.groups import _grouped_knn_sq
 from hpx_uncert.neighbors.groups_gram import GRAM_MIN_DIM, grouped_knn_sq_gram
 
 RTOL = 1e-12
+
+
+@pytest.fixture(autouse=True, params=["blas", "compiled-loop"])
+def products(request, monkeypatch):
+    """Run every case with BLAS products (threadpoolctl present) and with the loop."""
+    if request.param == "compiled-loop":
+        monkeypatch.setattr(groups_gram, "_single_threaded_blas", lambda: None)
+    else:
+        pytest.importorskip("threadpoolctl")
+    return request.param
 
 
 def _gram(q, q_off, x, x_off, k, exclude_self):

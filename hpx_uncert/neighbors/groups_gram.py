@@ -1,15 +1,15 @@
 """Grouped exact k-NN through per-group float32 inner products, exact float64 selection.
 
 The direct kernel (one thread per query point, d multiply-adds per pair in a scalar
-float64 loop) runs at a few GFLOP/s. Here each group's inner products are
-computed as a small float32 matrix product whose inner loop the compiler
+float64 loop) runs at a few GFLOP/s. Here each group is centred on its data mean,
+cast to float32, and its inner products computed as one small matrix product, one
+group per Numba thread: by single-threaded BLAS sgemm when threadpoolctl can hold
+the BLAS pools to one thread (a multi-threaded BLAS called from several threads at
+once collapses on a shared machine), else by a compiled loop that the compiler
 vectorises (``fastmath`` reassociation and contraction only; no assumption about
-NaN or inf), one group per thread: the products stay in cache, and no BLAS call
-is made, so no second thread pool spins beside Numba's (benchmarks/NOTES.md,
-"Grouped k-NN"). Each group is centred on its data mean before the float32 cast.
-Per query point the ``kc`` smallest approximate squared distances
+NaN or inf). Per query point the ``kc`` smallest approximate squared distances
 ``|q|^2 + |x|^2 - 2 q.x`` are kept, re-measured in float64 from the original
-coordinates, and the k smallest returned.
+coordinates, and the k smallest returned (benchmarks/NOTES.md, "Grouped k-NN").
 
 Exactness: float32 round-off moves an approximate squared distance by at most
 ``bound = (4 d + 20) 2^-24 (|q|^2 + max |x|^2)`` (centred norms; this covers the
@@ -54,6 +54,22 @@ def _inner_products(qc, xt, out):
                     out[i, j] += s * xt[c, j]
 
 
+@njit(fastmath=_VECTORISE, cache=True)
+def _centred_f32(src, lo, hi, center):
+    """Rows lo..hi of src minus center, as float32, and their squared norms (float64)."""
+    d = src.shape[1]
+    out = np.empty((hi - lo, d), dtype=np.float32)
+    sq = np.zeros(hi - lo)
+    for r in range(hi - lo):
+        acc = 0.0
+        for col in range(d):
+            v = np.float32(src[lo + r, col] - center[col])
+            out[r, col] = v
+            acc += float(v) * float(v)
+        sq[r] = acc
+    return out, sq
+
+
 @njit(cache=True)
 def _insert(vals, ids, v, j):
     """Insert (v, j) into the ascending arrays, dropping the last entry."""
@@ -77,7 +93,7 @@ def _sq_dist(query, i, data, j):
 
 
 @njit(cache=True)
-def _group(query, data, qa, qb, xa, xb, k, kc, exclude_self, bound_factor, out):
+def _group(query, data, qa, qb, xa, xb, k, kc, exclude_self, bound_factor, use_blas, out):
     """Exact k smallest squared distances of query rows qa..qb among data rows xa..xb."""
     d = query.shape[1]
     a = qb - qa
@@ -88,24 +104,20 @@ def _group(query, data, qa, qb, xa, xb, k, kc, exclude_self, bound_factor, out):
             center[col] += data[j, col]
     for col in range(d):
         center[col] /= max(b, 1)
-    xt = np.empty((d, b), dtype=np.float32)
-    x_sq = np.zeros(b)
+    qc, q_sq = _centred_f32(query, qa, qb, center)
+    if exclude_self:
+        # a self-search: the query group is the data group
+        xc, x_sq = qc, q_sq
+    else:
+        xc, x_sq = _centred_f32(data, xa, xb, center)
     x_sq_max = 0.0
     for t in range(b):
-        for col in range(d):
-            v = np.float32(data[xa + t, col] - center[col])
-            xt[col, t] = v
-            x_sq[t] += float(v) * float(v)
         x_sq_max = max(x_sq_max, x_sq[t])
-    qc = np.empty((a, d), dtype=np.float32)
-    q_sq = np.zeros(a)
-    for li in range(a):
-        for col in range(d):
-            v = np.float32(query[qa + li, col] - center[col])
-            qc[li, col] = v
-            q_sq[li] += float(v) * float(v)
-    gram = np.empty((a, b), dtype=np.float32)
-    _inner_products(qc, xt, gram)
+    if use_blas:
+        gram = np.dot(qc, xc.T)
+    else:
+        gram = np.empty((a, b), dtype=np.float32)
+        _inner_products(qc, np.ascontiguousarray(xc.T), gram)
     cand_d = np.empty(kc)
     cand_j = np.empty(kc, dtype=np.int64)
     exact = np.empty(kc)
@@ -149,11 +161,13 @@ def _group(query, data, qa, qb, xa, xb, k, kc, exclude_self, bound_factor, out):
 
 
 @njit(parallel=True, cache=True)
-def _all_groups(query, data, q_off, x_off, k, kc, exclude_self, bound_factor, out):
+def _all_groups(query, data, q_off, x_off, k, kc, exclude_self, bound_factor, use_blas,
+                out):
     for g in prange(len(q_off) - 1):
         if q_off[g + 1] > q_off[g]:
             _group(query, data, q_off[g], q_off[g + 1], x_off[g], x_off[g + 1], k,
-                   min(kc, x_off[g + 1] - x_off[g]), exclude_self, bound_factor, out)
+                   min(kc, x_off[g + 1] - x_off[g]), exclude_self, bound_factor, use_blas,
+                   out)
 
 
 def grouped_knn_sq_gram(q, q_off, x, x_off, k, exclude_self, out):
@@ -171,6 +185,26 @@ def grouped_knn_sq_gram(q, q_off, x, x_off, k, exclude_self, out):
     out : ndarray of shape (n_total, k), float64
     """
     d = q.shape[1]
-    _all_groups(np.ascontiguousarray(q), np.ascontiguousarray(x),
-                np.asarray(q_off, dtype=np.int64), np.asarray(x_off, dtype=np.int64),
-                int(k), candidate_count(int(k)), bool(exclude_self), (4 * d + 20) * _U32, out)
+    args = (np.ascontiguousarray(q), np.ascontiguousarray(x), np.asarray(q_off, dtype=np.int64),
+            np.asarray(x_off, dtype=np.int64), int(k), candidate_count(int(k)),
+            bool(exclude_self), (4 * d + 20) * _U32)
+    limits = _single_threaded_blas()
+    if limits is None:
+        _all_groups(*args, False, out)
+        return
+    with limits:
+        _all_groups(*args, True, out)
+
+
+def _single_threaded_blas():
+    """A context that holds every BLAS to one thread, or None without threadpoolctl.
+
+    Each Numba thread then calls sgemm on its own group: ~80 GFLOP/s per core on
+    256 x 81 x 256 products, against ~30 for the compiled loop; a multi-threaded BLAS
+    called from several threads at once collapses instead (benchmarks/NOTES.md).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=1, user_api="blas")
