@@ -116,7 +116,9 @@ def run_conditional_unit(archive, settings, unit, models) -> dict:
                 put(f"m{i}_kl", _group_values(_with_context(
                     f"{ctx}, kl", conditional_kl_divergence, rg, xg, **opts)))
             if ref is not None and "perception_gaussian" not in why:
-                put(f"m{i}_dhalf_gauss", _gaussian_d_half_by_location(ref, x) if centre
+                # vector archives are the one-location case of the bias-corrected form
+                by_location = centre or ref.shape[2] == 1
+                put(f"m{i}_dhalf_gauss", _gaussian_d_half_by_location(ref, x) if by_location
                     else _gaussian_d_half(_groups(ref), _groups(x)))
             if truth is not None:
                 err_raw = np.asarray(raw, np.float64) - np.asarray(truth, np.float64)[:, None]

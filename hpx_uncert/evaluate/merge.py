@@ -328,7 +328,8 @@ def assemble(parts: list[tuple[dict, dict]], meta: dict) -> dict:
                 "and per-location mean differences (their sampling noise removed), averaged "
                 "over locations and measurements" if centre else
                 "closed-form D_1/2 between Gaussians with the sample moments, per "
-                "measurement, averaged", len(dg))
+                "measurement, averaged" + ("" if L > 1 else " (sampling biases of the "
+                                            "moments removed)"), len(dg))
         if "distortion" not in why:
             rep["distortion"] = distortion(gather(f"m{i}_mse"), data_range)
         if "uncertainty_gaussian" not in why:
