@@ -55,10 +55,9 @@ class Candidates:
         When fewer than k candidates survive, the last candidate is used (a lower
         bound on the true radius; rare with ``extra`` spare candidates and many blocks).
         """
-        valid = ~excluded[self.idx]
-        reached = np.cumsum(valid, axis=1) >= self.k
-        col = np.where(reached.any(axis=1), reached.argmax(axis=1), self.log_dist.shape[1] - 1)
-        return self.log_dist[np.arange(len(col)), col]
+        from ._leave_out import kth_log_radius_without
+
+        return kth_log_radius_without(self.log_dist, self.idx, excluded, self.k)
 
 
 def self_candidates(x: np.ndarray, k: int, options: SearchOptions, *,
