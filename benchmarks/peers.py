@@ -386,8 +386,12 @@ def _brief(res: dict) -> str:
 
 
 def run(quick: bool = False, out_dir: Path | None = None, cap: float | None = None,
-        roofline: dict | None = None, verbose: bool = True) -> dict:
-    """Run the side-by-side comparison; write ``peers.json`` and ``peers.md``."""
+        roofline: dict | None = None, verbose: bool = True, only=None, dims=None) -> dict:
+    """Run the side-by-side comparison; write ``peers.json`` and ``peers.md``.
+
+    ``only`` restricts the parts run (``entropy``, ``divergence``, ``conditional``),
+    ``dims`` the dimensions of the entropy and divergence ladders.
+    """
     out_dir = Path(out_dir or default_out_dir())
     log = print if verbose else (lambda *a, **k: None)
     if quick:
@@ -396,11 +400,16 @@ def run(quick: bool = False, out_dir: Path | None = None, cap: float | None = No
         divergence_plan = {16: (2_000,)}
         group_plan = {"groups": 200, "m": 256, "d": 81, "seconds": 5.0}
     else:
-        cap = cap or 120.0
+        cap = cap or 60.0
         entropy_plan = {4: (10_000, 100_000, 1_000_000), 16: (10_000, 100_000),
                         81: (10_000, 100_000)}
-        divergence_plan = {4: (10_000, 100_000), 16: (10_000, 100_000), 81: (10_000, 100_000)}
-        group_plan = {"groups": 10_000, "m": 256, "d": 81, "seconds": 40.0}
+        divergence_plan = {4: (10_000,), 16: (10_000,), 81: (10_000, 100_000)}
+        group_plan = {"groups": 10_000, "m": 256, "d": 81, "seconds": 15.0}
+    only = set(only or ("entropy", "divergence", "conditional"))
+    entropy_plan = {d: v for d, v in entropy_plan.items()
+                    if "entropy" in only and (not dims or d in dims)}
+    divergence_plan = {d: v for d, v in divergence_plan.items()
+                       if "divergence" in only and (not dims or d in dims)}
     payload = {"machine": machine_info(), "quick": quick, "cap_seconds": cap, "k": K,
                "alpha": ALPHA, "entropy": [], "divergence": [], "conditional": None}
     if roofline is None:
@@ -416,6 +425,8 @@ def run(quick: bool = False, out_dir: Path | None = None, cap: float | None = No
         payload["divergence"] += _run_ladder("divergence", d, sizes, DIVERGENCE_PEERS, cap,
                                              log, timeout_ours=max(cap, 600))
     g = group_plan
+    if "conditional" not in only:
+        return _finish(payload, t_start, out_dir, verbose)
     cond = {"plan": g, "ours": run_child("peers:ours_conditional", timeout=max(cap, 600),
                                          groups=g["groups"], m=g["m"], d=g["d"]), "peers": {}}
     log(f"conditional {g['groups']} groups x {g['m']} d={g['d']} {OURS}: {_brief(cond['ours'])}")
@@ -425,6 +436,10 @@ def run(quick: bool = False, out_dir: Path | None = None, cap: float | None = No
         cond["peers"][peer] = res
         log(f"  {peer}: {_brief(res)}")
     payload["conditional"] = cond
+    return _finish(payload, t_start, out_dir, verbose)
+
+
+def _finish(payload: dict, t_start: float, out_dir: Path, verbose: bool) -> dict:
     payload["elapsed_seconds"] = time.perf_counter() - t_start
     payload["load_average_after"] = load_average()
     text = render(payload)
@@ -584,17 +599,23 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--out", type=Path, default=None, help="output folder")
     parser.add_argument("--cap", type=float, default=None,
-                        help="seconds a peer call may take (default 120, quick 15)")
+                        help="seconds a peer call may take (default 60, quick 15)")
     parser.add_argument("--roofline", type=Path, default=None,
                         help="roofline.json of this run (its sgemm rates give the floor); "
                              "default: measure the rates here")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated subset of entropy,divergence,conditional")
+    parser.add_argument("--dims", default=None,
+                        help="comma-separated dimensions of the entropy/divergence ladders")
     args = parser.parse_args(argv)
     roofline = None
     if args.roofline is not None and args.roofline.exists():
         import json
 
         roofline = json.loads(args.roofline.read_text())
-    run(quick=args.quick, out_dir=args.out, cap=args.cap, roofline=roofline)
+    run(quick=args.quick, out_dir=args.out, cap=args.cap, roofline=roofline,
+        only=args.only.split(",") if args.only else None,
+        dims={int(d) for d in args.dims.split(",")} if args.dims else None)
 
 
 if __name__ == "__main__":
