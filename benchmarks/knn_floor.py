@@ -85,8 +85,9 @@ def main(argv=None) -> None:
     write_json(default_out_dir() / f"knn_floor_{n}_{d}.json", payload)
     if "error" in res:
         sys.exit(res["error"])
-    print(f"N = {n}, d = {d}, route {res['method']}; load {payload['machine']['load_average_1_5_15']}"
-          f" -> {payload['load_average_after']}")
+    load = payload["machine"]["load_average_1_5_15"]
+    print(f"N = {n}, d = {d}, route {res['method']}; load {load} -> "
+          f"{payload['load_average_after']}")
     print(f"float32 GEMM 4096 x {d} @ {d} x 4096: {res['gemm_before']['gflops_wall']:.0f} / "
           f"{res['gemm_after']['gflops_wall']:.0f} GFLOP/s wall (before/after), "
           f"{res['gemm_before']['gflops_per_cpu_second']:.0f} / "

@@ -194,9 +194,8 @@ def render(payload: dict) -> str:
                              "faiss pairwise float32"], rows), ""]
     bw = payload["bandwidth_gbs"]
     if "error" not in bw:
-        parts += ["Memory bandwidth, GB/s", "",
-                  markdown_table(["kernel", "GB/s"], [[k, v] for k, v in bw.items()
-                                                    if isinstance(v, float) and k != "wall_seconds"]), ""]
+        kernels = [[k, v] for k, v in bw.items() if isinstance(v, float) and k != "wall_seconds"]
+        parts += ["Memory bandwidth, GB/s", "", markdown_table(["kernel", "GB/s"], kernels), ""]
     rate = sgemm_rate(81, payload)
     if rate:
         floor = floor_seconds(100_000, 100_000, 81, rate)
