@@ -7,6 +7,7 @@ Tests pin them, so change them deliberately.
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Sequence
 
 import numpy as np
@@ -125,3 +126,30 @@ def check_offsets(offsets, n: int, name: str = "offsets", samples: str = "x") ->
                          f"samples in {samples} ({n}); got first={arr[0]}, last={arr[-1]}"
                          f"{', and a decrease' if np.any(np.diff(arr) < 0) else ''}.")
     return arr
+
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20,
+          "mib": 2**20, "g": 2**30, "gb": 2**30, "gib": 2**30}
+
+
+def parse_memory_budget(budget, *, default: int = 256 * 2**20) -> int:
+    """Bytes from an int, a float or a string such as ``"512MB"`` / ``"2GiB"``.
+
+    Units are binary (``MB`` = ``MiB`` = 2**20 bytes). ``None`` gives ``default``.
+    """
+    if budget is None:
+        return int(default)
+    if isinstance(budget, bool):
+        raise ValueError(f"memory_budget must be a number of bytes or a string like '512MB'; "
+                         f"got {budget!r}.")
+    if isinstance(budget, (int, float)):
+        value = float(budget)
+    else:
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(budget))
+        if match is None or match.group(2).lower() not in _UNITS:
+            raise ValueError(f"memory_budget must be a number of bytes or a string like "
+                             f"'512MB' or '2GiB'; got {budget!r}.")
+        value = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if value < 1:
+        raise ValueError(f"memory_budget must be positive; got {budget!r}.")
+    return int(value)

@@ -66,6 +66,10 @@ def test_memory_budget_from_environment(cases, monkeypatch):
     x = cases[81][0]
     monkeypatch.setenv("HPX_UNCERT_MEMORY_BUDGET", "3000")
     assert "blocks]" in knn_distances(x, k=2, method="faiss").method
+    monkeypatch.setenv("HPX_UNCERT_MEMORY_BUDGET", "3KiB")
+    assert "blocks]" in knn_distances(x, k=2, method="faiss").method
+    monkeypatch.setenv("HPX_UNCERT_MEMORY_BUDGET", "1GiB")
+    assert "blocks]" not in knn_distances(x, k=2, method="faiss").method
     monkeypatch.setenv("HPX_UNCERT_MEMORY_BUDGET", "lots")
     with pytest.raises(ValueError, match="HPX_UNCERT_MEMORY_BUDGET must be a number of bytes"):
         knn_distances(x, k=2, method="faiss")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from .._checks import parse_memory_budget
+
 #: Budget used when neither the caller nor ``HPX_UNCERT_MEMORY_BUDGET`` sets one.
 DEFAULT_MEMORY_BUDGET = 2 * 1024**3
 MEMORY_BUDGET_ENV = "HPX_UNCERT_MEMORY_BUDGET"
@@ -30,9 +32,9 @@ def resolve_memory_budget(memory_budget=None) -> int:
             return DEFAULT_MEMORY_BUDGET
         source = f"environment variable {MEMORY_BUDGET_ENV}"
         try:
-            memory_budget = int(float(env))
+            memory_budget = parse_memory_budget(env)
         except ValueError:
-            raise ValueError(f"{source} must be a number of bytes, e.g. 2147483648; "
+            raise ValueError(f"{source} must be a number of bytes or a size such as '8GiB'; "
                              f"got {env!r}.") from None
     if isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, float)) \
             or memory_budget <= 0:
