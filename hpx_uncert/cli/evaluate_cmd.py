@@ -36,6 +36,9 @@ def parse_budget(ctx, param, value):
               help="Neighbour order of the k-NN estimators.")
 @click.option("--correction", default=None, type=str,
               help="Bias correction of per-measurement k-NN estimates (e.g. 'whiten').")
+@click.option("--perception-correction", default="gaussian", show_default=True,
+              type=str, help="Bias correction of the per-measurement k-NN divergences "
+                             "(perception, hellinger2, kl); 'none' for the textbook estimator.")
 @click.option("--duplicates", default="raise", show_default=True,
               type=click.Choice(["raise", "drop"]), help="What zero k-NN radii do.")
 @click.option("-m", "--model", "models", multiple=True,
@@ -66,7 +69,8 @@ def parse_budget(ctx, param, value):
               help="This job's share, 0-based (default: $SLURM_ARRAY_TASK_ID or 0).")
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
 @click.pass_context
-def evaluate(ctx, archive, outdir, k, correction, duplicates, models, patch, stride, centre,
+def evaluate(ctx, archive, outdir, k, correction, perception_correction, duplicates, models,
+             patch, stride, centre,
              pooled_queries, seed, data_range, memory_budget, device, resume, num_shards,
              shard_index, no_figures):
     """Uncertainty, perception, distortion and the UP plane for every model of ARCHIVE.
@@ -93,6 +97,8 @@ def evaluate(ctx, archive, outdir, k, correction, duplicates, models, patch, str
         report = run(archive, outdir=outdir, resume=resume, num_shards=num_shards,
                      shard_index=shard_index, figures=not no_figures, k=k,
                      correction=correction, duplicates=duplicates,
+                     perception_correction=(None if perception_correction.lower() == "none"
+                                            else perception_correction),
                      models=tuple(models) or None, patch=patch, stride=stride,
                      centre=centre, pooled_queries=pooled_queries, seed=seed, data_range=data_range,
                      memory_budget=memory_budget, device=device,

@@ -9,8 +9,9 @@ values are averaged with equal weights:
   taken on h, not on N);
 - ``D(X, X^|Y) = mean_g D_g`` for KL and Renyi, and ``mean_g H^2_g`` for Hellinger.
 
-With ``correction=None`` all groups go through one batched neighbour search;
-with a correction each group is estimated by the single-sample function.
+With ``correction=None`` all groups go through one batched neighbour search, and
+so do the Gaussian surrogates of ``correction="gaussian"`` for the divergences;
+other corrections estimate each group with the single-sample function.
 
 Standard error: ``std_g / sqrt(G)`` of the per-group values (G >= 2); for one
 group, the single-sample jackknife. ``details["group_values"]`` holds the G values.
@@ -188,6 +189,57 @@ def conditional_entropy_power(x, *, k: int = 5, correction: str | None = None,
                               "units": "squared units of x"})
 
 
+def _batched(correction, groups) -> bool:
+    """Whether a pair estimate goes through the batched grouped search.
+
+    Uncorrected and Gaussian-surrogate estimates of several groups do (the
+    surrogates are grouped samples too); other corrections transform each group
+    on its own and go through the single-sample function.
+    """
+    return correction in (None, "gaussian") and len(groups) > 1
+
+
+def _pair_truth(what, p, q) -> float:
+    from hpx_uncert.theory import normal
+
+    args = (p.mean, p.cov, q.mean, q.cov)
+    if what == "kl":
+        return normal.normal_kl(*args)
+    if what == "hellinger2":
+        return normal.normal_hellinger2(*args)
+    return normal.normal_renyi(*args, what[1])
+
+
+def _corrected_values(values_of, pg, qg, duplicates, correction, what):
+    """Per-group values, minus each group's Gaussian-surrogate bias when asked.
+
+    Group g's surrogates are drawn exactly as the single-sample ``"gaussian"``
+    correction draws them (repeat r: ``default_rng([SURROGATE_SEED, r])``, the p
+    sample then the q sample, with group g's moments), so the batched result
+    equals the per-group loop; the surrogates of all groups share one batched
+    search per repeat instead of 2 G single searches.
+    """
+    values, details = values_of(pg, qg, duplicates)
+    if correction is None:
+        return values, details
+    from .surrogate import SURROGATE_REPEATS, SURROGATE_SEED, Moments
+
+    moments = [(Moments.of(p), Moments.of(q)) for p, q in zip(pg, qg)]
+    truth = np.array([_pair_truth(what, mp, mq) for mp, mq in moments])
+    surrogate = np.zeros(len(pg))
+    for r in range(SURROGATE_REPEATS):
+        draws = []
+        for mp, mq in moments:
+            rng = np.random.default_rng([SURROGATE_SEED, r])
+            draws.append((mp.draw(rng), mq.draw(rng)))
+        surrogate += values_of([a for a, _ in draws], [b for _, b in draws], "raise")[0]
+    bias = surrogate / SURROGATE_REPEATS - truth
+    details = {**details, "correction": "gaussian", "uncorrected_mean": float(np.mean(values)),
+               "surrogate_bias_mean": float(np.mean(bias)),
+               "surrogate_repeats": SURROGATE_REPEATS}
+    return values - bias, details
+
+
 def _pair_log_radii(pg, qg, k, duplicates, options):
     log_rho, search = grouped_log_radii(pg, None, k, options)
     log_nu, _ = grouped_log_radii(pg, qg, k, options)
@@ -221,17 +273,21 @@ def conditional_kl_divergence(p, q, *, k: int = 5, correction: str | None = None
     duplicates = check_duplicates(duplicates)
     correction = check_correction(correction, "divergence")
     d = pg[0].shape[1]
-    if correction is not None or len(pg) == 1:
+    if not _batched(correction, pg):
         return _per_group(kl_divergence, list(zip(pg, qg)), d=d, k=k, correction=correction,
                           duplicates=duplicates, knn_method=knn_method,
                           memory_budget=memory_budget, device=device)
     options = SearchOptions(knn_method, memory_budget, device)
-    log_rho, log_nu, keep, details = _pair_log_radii(pg, qg, k, duplicates, options)
-    ids = _group_ids(pg)
-    n = np.array([len(g) for g in pg], dtype=np.float64)
-    m = np.array([len(g) for g in qg], dtype=np.float64)
-    terms = np.where(keep, d * (log_nu - log_rho), 0.0)
-    values = _kept_means(terms, ids, keep, len(pg), "p") + np.log(m / (n - 1))
+
+    def values_of(pg, qg, duplicates):
+        log_rho, log_nu, keep, details = _pair_log_radii(pg, qg, k, duplicates, options)
+        ids = _group_ids(pg)
+        n = np.array([len(g) for g in pg], dtype=np.float64)
+        m = np.array([len(g) for g in qg], dtype=np.float64)
+        terms = np.where(keep, d * (log_nu - log_rho), 0.0)
+        return _kept_means(terms, ids, keep, len(pg), "p") + np.log(m / (n - 1)), details
+
+    values, details = _corrected_values(values_of, pg, qg, duplicates, correction, "kl")
     return _combine(values, d=d, k=k, method="conditional wang-kulkarni-verdu",
                     details={**details, "units": "nats"})
 
@@ -268,13 +324,18 @@ def conditional_renyi_divergence(p, q, *, alpha: float = 0.5, k: int = 5,
     duplicates = check_duplicates(duplicates)
     correction = check_correction(correction, SYMMETRIC if alpha == 0.5 else "divergence")
     d = pg[0].shape[1]
-    if correction is not None or len(pg) == 1:
+    if not _batched(correction, pg):
         return _per_group(renyi_divergence, list(zip(pg, qg)), d=d, k=k, alpha=alpha,
                           correction=correction, duplicates=duplicates, knn_method=knn_method,
                           memory_budget=memory_budget, device=device)
     options = SearchOptions(knn_method, memory_budget, device)
-    lme, log_b, details = _grouped_renyi_lme(pg, qg, k, alpha, duplicates, options)
-    values = (lme + log_b) / (alpha - 1.0)
+
+    def values_of(pg, qg, duplicates):
+        lme, log_b, details = _grouped_renyi_lme(pg, qg, k, alpha, duplicates, options)
+        return (lme + log_b) / (alpha - 1.0), details
+
+    values, details = _corrected_values(values_of, pg, qg, duplicates, correction,
+                                        ("renyi", alpha))
     return _combine(values, d=d, k=k, method="conditional poczos-schneider",
                     details={**details, "units": "nats", "alpha": alpha})
 
@@ -296,12 +357,17 @@ def conditional_hellinger2(p, q, *, k: int = 5, correction: str | None = None,
     duplicates = check_duplicates(duplicates)
     correction = check_correction(correction, SYMMETRIC)
     d = pg[0].shape[1]
-    if correction is not None or len(pg) == 1:
+    if not _batched(correction, pg):
         return _per_group(hellinger2, list(zip(pg, qg)), d=d, k=k, correction=correction,
                           duplicates=duplicates, knn_method=knn_method,
                           memory_budget=memory_budget, device=device)
     options = SearchOptions(knn_method, memory_budget, device)
-    lme, log_b, details = _grouped_renyi_lme(pg, qg, k, 0.5, duplicates, options)
-    values = -np.expm1(lme + log_b)
+
+    def values_of(pg, qg, duplicates):
+        lme, log_b, details = _grouped_renyi_lme(pg, qg, k, 0.5, duplicates, options)
+        return -np.expm1(lme + log_b), details
+
+    values, details = _corrected_values(values_of, pg, qg, duplicates, correction,
+                                        "hellinger2")
     return _combine(values, d=d, k=k, method="conditional poczos-schneider hellinger2",
                     details={**details, "units": "dimensionless"})

@@ -63,6 +63,7 @@ def run_conditional_unit(archive, settings, unit, models) -> dict:
     k = settings.k
     opts = {"k": k, "correction": settings.correction, "duplicates": settings.duplicates,
             "memory_budget": settings.memory_budget, "device": settings.device}
+    div_opts = {**opts, "correction": settings.perception_correction}
     a_why = archive_reasons(archive, settings, L, D)
     m_why = {m: model_reasons(archive, settings, m, L, D) for m in models}
     fields = ["models"] + [f for f, has in (("truth", archive.has_truth),
@@ -112,9 +113,9 @@ def run_conditional_unit(archive, settings, unit, models) -> dict:
                           else (_groups(ref), _groups(x)))
                 put(f"m{i}_dhalf", _group_values(_with_context(
                     f"{ctx}, perception", conditional_renyi_divergence, rg, xg, alpha=0.5,
-                    **opts)))
+                    **div_opts)))
                 put(f"m{i}_kl", _group_values(_with_context(
-                    f"{ctx}, kl", conditional_kl_divergence, rg, xg, **opts)))
+                    f"{ctx}, kl", conditional_kl_divergence, rg, xg, **div_opts)))
             if ref is not None and "perception_gaussian" not in why:
                 # vector archives are the one-location case of the bias-corrected form
                 by_location = centre or ref.shape[2] == 1

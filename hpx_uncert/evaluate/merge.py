@@ -364,3 +364,6 @@ def assemble(parts: list[tuple[dict, dict]], meta: dict) -> dict:
             "units": "entropy powers and MSE in squared signal units; divergences in nats",
             **archive_rep,
             "models": model_reps}
+            corr = settings.get("perception_correction")
+            if corr:
+                channel = f", {corr} bias correction" + channel

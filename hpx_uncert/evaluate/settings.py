@@ -27,6 +27,12 @@ class Settings:
         Bias correction of the per-measurement k-NN estimates, a name registered in
         ``hpx_uncert.estimators.corrections`` (e.g. ``"whiten"``); ``None`` keeps the
         textbook estimators.
+    perception_correction : str or None, default "gaussian"
+        Bias correction of the per-measurement k-NN divergences (``perception``,
+        ``hellinger2``, ``kl``). The default Gaussian-surrogate correction measured
+        best at the small per-measurement sample sizes of posterior archives
+        (d = 4, 300 vs 300 draws: textbook D_1/2 -0.07 vs exact 0.89, corrected
+        0.93; docs/bias.md); ``None`` gives the textbook estimator.
     duplicates : {"raise", "drop"}, default "raise"
         Policy for zero k-NN radii (duplicate samples), see
         ``hpx_uncert.estimators.duplicates``.
@@ -67,6 +73,7 @@ class Settings:
 
     k: int = 5
     correction: str | None = None
+    perception_correction: str | None = "gaussian"
     duplicates: str = "raise"
     models: tuple | None = None
     patch: int | None = None
