@@ -42,4 +42,5 @@ def demo(ctx, outdir, seed):
     click.echo(f"open {os.path.join(outdir, 'up_plane_gaussian.png')} for the "
                f"uncertainty-perception plane from Gaussian-moment estimates (exact for this "
                f"problem up to sampling error) and {os.path.join(outdir, 'up_plane.png')} for "
-               f"the k-NN estimates (their D_1/2 is biased low at this sample size).")
+               f"the k-NN estimates (docs/evaluate.md explains how to read the two "
+               f"region calls).")
