@@ -214,3 +214,75 @@ def test_cli_evaluate_writes_report_csv_and_figures(archive, tmp_path):
     assert len(rows) == 1 + 3
     for name in ("up_plane", "uncertainty_distortion", "eta"):
         assert (out / f"{name}.png").stat().st_size > 0 and (out / f"{name}.pdf").exists()
+
+
+def test_pooled_part_arrays_do_not_grow_with_the_number_of_samples(tmp_path):
+    # a pooled unit returns per-jackknife-block statistics: 4x the measurements (and
+    # samples) and every sample a query, the same arrays of the same sizes
+    from hpx_uncert.evaluate.parts import read_part
+
+    sizes = []
+    for G in (30, 120):
+        ea.make(tmp_path / f"g{G}.h5", G=G, M=10, R=2, d=2, gammas=(1.0,), wide=False)
+        out = tmp_path / f"out{G}"
+        rep = evaluate(str(tmp_path / f"g{G}.h5"), outdir=str(out), jackknife_blocks=7,
+                       progress=False, figures=False)
+        assert rep["models"]["gamma1"]["uncertainty_pooled"]["n"] == G * 10
+        pooled = [read_part(p)[0] for p in (out / "parts").glob("pool-*.npz")]
+        assert len(pooled) == 1
+        sizes.append({name: a.shape for name, a in pooled[0].items()})
+    assert sizes[0] == sizes[1]
+    assert all(shape == (7,) for shape in sizes[0].values())
+
+
+def _masked_jackknife(blocks, stat):
+    present = np.unique(blocks)
+    thetas = np.array([stat(blocks != b) for b in present])
+    B = len(thetas)
+    return np.sqrt((B - 1) / B * np.sum((thetas - thetas.mean()) ** 2))
+
+
+def test_block_statistics_give_the_estimates_and_jackknife_of_all_queries(rng):
+    # reference: the estimators evaluated on every query with leave-one-block-out
+    # masks; the units' statistics are split in two parts and combined
+    from scipy.special import digamma, gammaln, logsumexp
+
+    from hpx_uncert.evaluate.merge import (block_statistics, combine_block_statistics,
+                                           pooled_perception, pooled_uncertainty)
+
+    n, d, k, B, G, L = 3000, 4, 3, 6, 500, 1
+    g = np.sort(rng.integers(0, G, n))
+    log_eps, log_rho, log_nu = rng.normal(size=(3, n))
+    log_eps[[5, 900]] = -np.inf
+    log_rho[17] = log_nu[2000] = -np.inf
+    half = n // 3
+    parts = [block_statistics(g[s], log_eps[s], log_rho[s], log_nu[s], d=d, n_blocks=B)
+             for s in (slice(0, half), slice(half, n))]
+    stats = combine_block_statistics(parts)
+    unc = pooled_uncertainty(stats, k=k, d=d, G=G, L=L, n_blocks=B, duplicates="drop")
+    per = pooled_perception(stats, k=k, d=d, n_blocks=B, duplicates="drop")
+
+    keep = ~np.isneginf(log_eps)
+    const = digamma((G - 1) * L + 1) - digamma(k) + d / 2 * np.log(np.pi) - gammaln(d / 2 + 1)
+
+    def h_of(mask):
+        return const + d * np.mean(log_eps[keep][mask])
+
+    assert unc["entropy"] == pytest.approx(h_of(np.ones(keep.sum(), bool)), rel=1e-12)
+    assert unc["entropy_stderr"] == pytest.approx(_masked_jackknife(g[keep] % B, h_of),
+                                                  rel=1e-9)
+    assert unc["n"] == n - 2 and unc["zero_radii"] == 2
+
+    keep = ~(np.isneginf(log_rho) | np.isneginf(log_nu))
+    terms = 0.5 * d * (log_rho - log_nu)[keep]
+    log_b = 2 * gammaln(k) - gammaln(k + 0.5) - gammaln(k - 0.5)
+
+    def d_of(mask):
+        return -2.0 * (logsumexp(terms[mask]) - np.log(mask.sum()) + log_b)
+
+    assert per["value"] == pytest.approx(d_of(np.ones(keep.sum(), bool)), rel=1e-12)
+    assert per["stderr"] == pytest.approx(_masked_jackknife(g[keep] % B, d_of), rel=1e-9)
+    assert per["n"] == n - 2 and per["zero_radii"] == 2
+    with pytest.raises(ValueError, match=r"2 of 3000 query points of the pooled errors have "
+                                         r"a zero k-th neighbour distance"):
+        pooled_uncertainty(stats, k=k, d=d, G=G, L=L, n_blocks=B, duplicates="raise")

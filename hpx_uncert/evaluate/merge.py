@@ -41,16 +41,6 @@ def _power_from_h(h: float, se_h: float, d: int) -> tuple[float, float]:
     return n, n * 2.0 / d * se_h
 
 
-def _check_duplicates(log_r: np.ndarray, policy: str, what: str) -> np.ndarray:
-    zero = np.isneginf(log_r)
-    if zero.any() and policy == "raise":
-        raise ValueError(f"{int(zero.sum())} of {len(log_r)} query points of {what} have a "
-                         f"zero k-th neighbour distance (duplicate samples); pass "
-                         f"duplicates='drop' (--duplicates drop) to leave them out, or "
-                         f"dequantise the data.")
-    return ~zero
-
-
 def log_det_bias(n: float, d: int) -> float:
     """``E log|S| - log|Sigma|`` for the sample covariance (ddof=1) of n Gaussian vectors.
 
@@ -115,63 +105,135 @@ def gaussian_pooled(moments: BlockMoments, d: int) -> dict:
                   stderr_method=f"jackknife over {B} measurement blocks")
 
 
-def _block_jackknife(block: np.ndarray, n_blocks: int, stat) -> float:
-    """Leave-one-block-out jackknife of ``stat(mask)``; blocks by measurement index."""
-    ids = block % n_blocks
-    present = np.unique(ids)
-    if len(present) < 2:
-        return math.nan
-    thetas = np.array([stat(ids != b) for b in present])
+def block_statistics(g: np.ndarray, log_eps: np.ndarray, log_rho: np.ndarray,
+                     log_nu: np.ndarray, *, d: int, n_blocks: int) -> dict:
+    """Sufficient statistics of pooled k-NN queries, per jackknife block.
+
+    The pooled estimates and their leave-one-block-out jackknife depend on the
+    queries only through these sums, so a pooled unit returns ``n_blocks`` numbers
+    per statistic whatever its number of queries, and units merge by adding them
+    (:func:`combine_block_statistics`).
+
+    Parameters
+    ----------
+    g : ndarray of int, shape (n,)
+        Global measurement index of each query; its block is ``g mod n_blocks``.
+    log_eps : ndarray, shape (n,)
+        Log k-th neighbour distance of each pooled error among other errors.
+    log_rho, log_nu : ndarray, shape (n,)
+        Log k-th neighbour distance of each query's truth vector among other truth
+        vectors (``rho``) and among model samples (``nu``).
+    d : int
+        Dimension of the vectors.
+    n_blocks : int
+        Jackknife blocks.
+
+    Returns
+    -------
+    dict of str -> ndarray, each (n_blocks,)
+        ``queries`` (all queries of the block), ``eps_zero`` (zero ``eps`` radii),
+        ``eps_sum`` (sum of the other ``log_eps``), ``div_zero`` (queries with a zero
+        ``rho`` or ``nu``), ``div_lse`` (log-sum-exp of ``(1 - 1/2) d (log_rho -
+        log_nu)`` over the others; ``-inf`` for none).
+    """
+    blocks = np.asarray(g, dtype=np.int64) % n_blocks
+    eps_ok = ~np.isneginf(log_eps)
+    div_ok = ~(np.isneginf(log_rho) | np.isneginf(log_nu))
+    terms = (1.0 - ALPHA) * d * (log_rho - log_nu)
+    lse = np.full(n_blocks, -np.inf)
+    for b in np.unique(blocks[div_ok]):
+        lse[b] = logsumexp(terms[div_ok & (blocks == b)])
+    return {"queries": np.bincount(blocks, minlength=n_blocks).astype(np.int64),
+            "eps_zero": np.bincount(blocks[~eps_ok], minlength=n_blocks).astype(np.int64),
+            "eps_sum": np.bincount(blocks[eps_ok], weights=log_eps[eps_ok],
+                                   minlength=n_blocks).astype(np.float64),
+            "div_zero": np.bincount(blocks[~div_ok], minlength=n_blocks).astype(np.int64),
+            "div_lse": lse}
+
+
+def combine_block_statistics(parts: list[dict]) -> dict:
+    """Block statistics of several units' queries (sums; log-sum-exp for ``div_lse``)."""
+    out = {name: np.sum([p[name] for p in parts], axis=0)
+           for name in ("queries", "eps_zero", "eps_sum", "div_zero")}
+    lse = np.stack([p["div_lse"] for p in parts])
+    with np.errstate(divide="ignore"):
+        out["div_lse"] = np.where(np.isneginf(lse).all(axis=0), -np.inf,
+                                  logsumexp(lse, axis=0))
+    return out
+
+
+def _jackknife_se(thetas: np.ndarray) -> float:
     B = len(thetas)
+    if B < 2:
+        return math.nan
     return float(math.sqrt((B - 1) / B * np.sum((thetas - thetas.mean()) ** 2)))
 
 
-def pooled_uncertainty(g, log_eps, *, k, d, G, L, n_blocks, duplicates) -> dict:
+def _check_zero_count(zero: int, total: int, policy: str, what: str) -> None:
+    if zero and policy == "raise":
+        raise ValueError(f"{zero} of {total} query points of {what} have a "
+                         f"zero k-th neighbour distance (duplicate samples); pass "
+                         f"duplicates='drop' (--duplicates drop) to leave them out, or "
+                         f"dequantise the data.")
+
+
+def pooled_uncertainty(stats: dict, *, k, d, G, L, n_blocks, duplicates) -> dict:
     """Kozachenko-Leonenko entropy power of pooled errors (neighbours: other measurements).
 
     Each query's candidates are ``(G-1) L`` vectors, so the constant is
-    ``psi((G-1) L + 1) - psi(k) + log V_d``.
+    ``psi((G-1) L + 1) - psi(k) + log V_d``. ``stats`` are the combined
+    :func:`block_statistics`; the leave-one-block-out values sum the other blocks.
     """
-    keep = _check_duplicates(log_eps, duplicates, "the pooled errors")
-    g, log_eps = g[keep], log_eps[keep]
+    zero = int(stats["eps_zero"].sum())
+    _check_zero_count(zero, int(stats["queries"].sum()), duplicates, "the pooled errors")
+    count = stats["queries"] - stats["eps_zero"]
+    sums = stats["eps_sum"]
     const = (float(digamma((G - 1) * L + 1)) - float(digamma(k))
              + 0.5 * d * math.log(math.pi) - float(gammaln(0.5 * d + 1.0)))
+    present = np.flatnonzero(count > 0)
 
-    def h_of(mask):
-        return const + d * float(np.mean(log_eps[mask]))
+    def h_of(use):
+        n_used = float(np.sum(count[use]))
+        return const + d * float(np.sum(sums[use])) / n_used if n_used else math.nan
 
-    h = h_of(np.ones(len(g), bool))
-    se_h = _block_jackknife(g, n_blocks, h_of)
+    h = h_of(present)
+    se_h = _jackknife_se(np.array([h_of(present[present != b]) for b in present]))
     n, se = _power_from_h(h, se_h, d)
     return _value(n, se, "kozachenko-leonenko entropy power, pooled over measurements "
                   "(neighbours from other measurements, one sample index at a time)",
-                  len(g), k=k, entropy=_num(h), entropy_stderr=_num(se_h),
+                  int(count.sum()), k=k, entropy=_num(h), entropy_stderr=_num(se_h),
                   stderr_method=f"jackknife over {n_blocks} measurement blocks",
-                  zero_radii=int((~keep).sum()))
+                  zero_radii=zero)
 
 
-def pooled_perception(g, log_rho, log_nu, *, k, d, n_blocks, duplicates) -> dict:
+def pooled_perception(stats: dict, *, k, d, n_blocks, duplicates) -> dict:
     """Poczos-Schneider ``D_1/2`` between pooled truth and pooled model samples.
 
     ``rho`` and ``nu`` are both searched among ``(G-1) L`` vectors of other
-    measurements, so the ``(n-1)/m`` factor of the estimator is 1.
+    measurements, so the ``(n-1)/m`` factor of the estimator is 1. ``stats`` are the
+    combined :func:`block_statistics`: a leave-one-block-out value takes the
+    log-sum-exp of the other blocks' log-sum-exps (no difference of exponentials).
     """
-    keep = _check_duplicates(np.minimum(log_rho, log_nu), duplicates,
-                             "the pooled truth against the model")
-    g = g[keep]
-    terms = (1.0 - ALPHA) * d * (log_rho[keep] - log_nu[keep])
+    zero = int(stats["div_zero"].sum())
+    _check_zero_count(zero, int(stats["queries"].sum()), duplicates,
+                      "the pooled truth against the model")
+    count = stats["queries"] - stats["div_zero"]
+    lse = stats["div_lse"]
     log_b = float(2.0 * gammaln(k) - gammaln(k - ALPHA + 1.0) - gammaln(k + ALPHA - 1.0))
+    present = np.flatnonzero(count > 0)
 
-    def d_of(mask):
-        t = terms[mask]
-        return (float(logsumexp(t)) - math.log(len(t)) + log_b) / (ALPHA - 1.0)
+    def d_of(use):
+        n_used = float(np.sum(count[use]))
+        if not n_used:
+            return math.nan
+        return (float(logsumexp(lse[use])) - math.log(n_used) + log_b) / (ALPHA - 1.0)
 
-    value = d_of(np.ones(len(g), bool))
-    se = _block_jackknife(g, n_blocks, d_of)
+    value = d_of(present)
+    se = _jackknife_se(np.array([d_of(present[present != b]) for b in present]))
     return _value(value, se, "poczos-schneider renyi-1/2 between pooled truth and pooled "
-                  "model samples (neighbours from other measurements)", len(g), k=k,
+                  "model samples (neighbours from other measurements)", int(count.sum()), k=k,
                   stderr_method=f"jackknife over {n_blocks} measurement blocks",
-                  zero_radii=int((~keep).sum()))
+                  zero_radii=zero)
 
 
 def distortion(mse_values: np.ndarray, data_range) -> dict:
@@ -308,6 +370,9 @@ def assemble(parts: list[tuple[dict, dict]], meta: dict) -> dict:
             channel = ("; reference draws and model samples centred per location by "
                        "leave-out means of R-1 reference draws (both laws smoothed by the "
                        "same independent noise: a lower bound)" if centre else "")
+            corr = settings.get("perception_correction")
+            if corr:
+                channel = f", {corr} bias correction" + channel
             dh = gather(f"m{i}_dhalf")
             v, se = _mean_se(dh)
             rep["perception"] = _value(v, se, f"poczos-schneider renyi-1/2 per measurement, "
@@ -343,14 +408,11 @@ def assemble(parts: list[tuple[dict, dict]], meta: dict) -> dict:
             rep["uncertainty_gaussian"] = gaussian_pooled(mom, D)
         mine = [a for a, pm in pooled if pm["model"] == m]
         if mine and "uncertainty_pooled" not in why:
-            g = np.concatenate([a["g"] for a in mine])
+            stats = combine_block_statistics(mine)
             rep["uncertainty_pooled"] = pooled_uncertainty(
-                g, np.concatenate([a["log_eps"] for a in mine]), k=k, d=D, G=G, L=L,
-                n_blocks=n_blocks, duplicates=settings["duplicates"])
+                stats, k=k, d=D, G=G, L=L, n_blocks=n_blocks, duplicates=settings["duplicates"])
             rep["perception_pooled"] = pooled_perception(
-                g, np.concatenate([a["log_rho"] for a in mine]),
-                np.concatenate([a["log_nu"] for a in mine]), k=k, d=D, n_blocks=n_blocks,
-                duplicates=settings["duplicates"])
+                stats, k=k, d=D, n_blocks=n_blocks, duplicates=settings["duplicates"])
         bounds, region, extra = bounds_and_region(rep, archive_rep, D)
         rep["bounds"], rep["region"] = bounds, region
         rep["region_gaussian"] = gaussian_region(rep, archive_rep, D)
@@ -364,6 +426,3 @@ def assemble(parts: list[tuple[dict, dict]], meta: dict) -> dict:
             "units": "entropy powers and MSE in squared signal units; divergences in nats",
             **archive_rep,
             "models": model_reps}
-            corr = settings.get("perception_correction")
-            if corr:
-                channel = f", {corr} bias correction" + channel

@@ -33,7 +33,12 @@ BLOCK_SHARE = 6
 
 
 def _query_side(archive, settings, unit, model, L, D):
-    """Query flat indices of the unit and the truth / model vectors they need."""
+    """Query flat indices of the unit and the error / truth vectors they need.
+
+    Only the query points are kept: the samples of the unit's measurements are read
+    one data block at a time, so a query subsample of a large range holds its
+    queries, not every sample of the range.
+    """
     M = archive.samples_per_model[model]
     per = M * L
     all_q = pooled_query_index(archive.num_measurements * per, settings)
@@ -43,8 +48,11 @@ def _query_side(archive, settings, unit, model, L, D):
     g = flat // per
     j = (flat % per) // L
     l = flat % L
-    truth = np.empty((unit.stop - unit.start, 1, L, D))
-    x = np.empty((unit.stop - unit.start, M, L, D))
+    # truth query points: each distinct (measurement, location) once
+    tkey, t_of_q = np.unique(g * L + l, return_inverse=True)
+    t_g = tkey // L
+    err_q = np.empty((len(flat), D))
+    truth_q = np.empty((len(tkey), D))
     shards = [s for s in range(len(archive.shards))
               if archive.offsets[s] < unit.stop and archive.offsets[s + 1] > unit.start]
     for block in archive.iter_blocks(fields=["truth", "models"], models=[model], shards=shards,
@@ -53,29 +61,30 @@ def _query_side(archive, settings, unit, model, L, D):
         if a >= b:
             continue
         rows = slice(a - block.start, b - block.start)
-        truth[a - unit.start:b - unit.start] = as_vectors(block.truth[rows][:, None],
-                                                          archive, settings)
-        x[a - unit.start:b - unit.start] = as_vectors(block.models[model][rows],
-                                                      archive, settings)
-    gi = g - unit.start
-    err_q = x[gi, j, l] - truth[gi, 0, l]
-    # truth query points: each distinct (measurement, location) once
-    tkey, t_of_q = np.unique(g * L + l, return_inverse=True)
-    truth_q = truth[tkey // L - unit.start, 0, tkey % L]
-    return flat, g, j, err_q, truth_q, tkey // L, t_of_q.ravel()
+        truth = as_vectors(block.truth[rows][:, None], archive, settings)
+        x = as_vectors(block.models[model][rows], archive, settings)
+        q = slice(*np.searchsorted(g, [a, b]))
+        gi = g[q] - a
+        err_q[q] = x[gi, j[q], l[q]] - truth[gi, 0, l[q]]
+        t = slice(*np.searchsorted(t_g, [a, b]))
+        truth_q[t] = truth[t_g[t] - a, 0, tkey[t] % L]
+    return flat, g, j, err_q, truth_q, t_g, t_of_q.ravel()
 
 
 def run_pooled_unit(archive, settings, unit) -> dict:
-    """k-th neighbour distances of the unit's pooled queries, over the whole archive.
+    """Block statistics of the unit's pooled queries, neighbours over the whole archive.
 
     Returns
     -------
-    dict of str -> ndarray, one entry per query point (n_q,)
-        ``flat`` query index, ``g`` its measurement, ``log_eps`` (error against the
-        errors of slice j of other measurements), ``log_nu`` (its truth vector against
-        the model samples of slice j of other measurements), ``log_rho`` (its truth
-        vector against the truth vectors of other measurements).
+    dict of str -> ndarray, each (settings.jackknife_blocks,)
+        :func:`.merge.block_statistics` of the k-th neighbour distances of the unit's
+        queries: ``eps`` (each error against the errors of slice j of other
+        measurements), ``nu`` (its truth vector against the model samples of slice j
+        of other measurements), ``rho`` (its truth vector against the truth vectors of
+        other measurements). The size does not depend on the number of queries.
     """
+    from .merge import block_statistics
+
     model = unit.model
     L, D = vector_shape(archive, settings)
     k = settings.k
@@ -97,5 +106,5 @@ def run_pooled_unit(archive, settings, unit) -> dict:
             eps.update(rows, block_knn(err_q[rows], g[rows], es, labels, **search))
             nu.update(rows, block_knn(truth_q[t_of_q[rows]], g[rows], xs, labels, **search))
     with np.errstate(divide="ignore"):
-        return {"flat": flat, "g": g, "log_eps": np.log(eps.kth()),
-                "log_nu": np.log(nu.kth()), "log_rho": np.log(rho.kth())[t_of_q]}
+        return block_statistics(g, np.log(eps.kth()), np.log(rho.kth())[t_of_q],
+                                np.log(nu.kth()), d=D, n_blocks=settings.jackknife_blocks)

@@ -8,7 +8,7 @@ import numbers
 from dataclasses import asdict, dataclass, field, fields
 
 #: Version of the partial-result format; part files from another version never merge.
-PARTS_FORMAT = 1
+PARTS_FORMAT = 2
 
 #: Fields that change no reported number (only speed and memory); left out of the hash
 #: so a run resumed or sharded with another budget or device still merges.
