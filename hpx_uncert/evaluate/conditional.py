@@ -21,9 +21,13 @@ from .quantities import archive_reasons, model_reasons
 from .streaming import BlockMoments
 from .views import as_vectors, centre_own, reference_channel, resolve_centre, vector_shape
 
-#: Blocks read by a unit hold at most this share of the memory budget: the float64
-#: vectors, the errors and the neighbour search need the rest.
-BLOCK_SHARE = 6
+#: Blocks read by a unit hold at most this share of the memory budget: their float64
+#: vectors, paired errors and errors against truth take up to ~6 times a float32
+#: block, and the neighbour searches get ``SEARCH_SHARE``.
+BLOCK_SHARE = 12
+
+#: Share of the memory budget given to the estimators' neighbour searches.
+SEARCH_SHARE = 4
 
 
 def _group_values(estimate) -> np.ndarray:
@@ -62,7 +66,8 @@ def run_conditional_unit(archive, settings, unit, models) -> dict:
     L, D = vector_shape(archive, settings)
     k = settings.k
     opts = {"k": k, "correction": settings.correction, "duplicates": settings.duplicates,
-            "memory_budget": settings.memory_budget, "device": settings.device}
+            "memory_budget": max(1, settings.memory_budget // SEARCH_SHARE),
+            "device": settings.device}
     div_opts = {**opts, "correction": settings.perception_correction}
     a_why = archive_reasons(archive, settings, L, D)
     m_why = {m: model_reasons(archive, settings, m, L, D) for m in models}
