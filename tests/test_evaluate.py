@@ -286,3 +286,25 @@ def test_block_statistics_give_the_estimates_and_jackknife_of_all_queries(rng):
     with pytest.raises(ValueError, match=r"2 of 3000 query points of the pooled errors have "
                                          r"a zero k-th neighbour distance"):
         pooled_uncertainty(stats, k=k, d=d, G=G, L=L, n_blocks=B, duplicates="raise")
+
+
+def test_region_upper_boundary_when_knn_inherent_exceeds_its_gaussian_bound():
+    # N(X|Y) <= N(X_G|Y) in truth; with the k-NN estimate above the Gaussian one the
+    # call takes the larger value for the upper boundary and says so
+    from hpx_uncert.evaluate.merge import bounds_and_region
+    from hpx_uncert.theory import eta
+
+    d, P, n_knn, n_gauss = 4, 0.9, 0.53, 0.51
+    on_bound = eta(P, d) * n_knn
+    archive_rep = {"inherent_uncertainty": {"value": n_knn, "stderr": 0.002},
+                   "inherent_uncertainty_gaussian": {"value": n_gauss, "stderr": 0.002}}
+    model = {"perception": {"value": P, "stderr": 0.005},
+             "uncertainty": {"value": on_bound, "stderr": 0.002}}
+    bounds, region, _ = bounds_and_region(model, archive_rep, d)
+    assert region["region"] == "optimal"
+    assert "exceeds inherent_uncertainty_gaussian" in bounds["upper_note"]
+    assert bounds["upper"] == pytest.approx(eta(P, d) * n_gauss, rel=1e-12)  # reported as is
+    model["uncertainty"]["value"] = on_bound * 1.05
+    assert bounds_and_region(model, archive_rep, d)[1]["region"] == "suboptimal"
+    archive_rep["inherent_uncertainty_gaussian"]["value"] = 0.6
+    assert "upper_note" not in bounds_and_region(model, archive_rep, d)[0]

@@ -272,11 +272,23 @@ def bounds_and_region(model_report: dict, archive_report: dict, d: int) -> tuple
         bounds["note"] = f"perception estimate {P:.6g} < 0 taken as 0 for the bounds"
     if unc is None:
         return bounds, None, {"region": "needs uncertainty"}
-    call = classify_region(unc["value"], P_used, d, inh["value"], inh_g["value"],
+    # N(X|Y) <= N(X_G|Y) always holds; a k-NN estimate of N(X|Y) above the Gaussian
+    # one is estimator bias (a few per cent at small samples), and with it no optimal
+    # band would remain. The upper boundary of the call is then taken at the k-NN
+    # value, so the call asks "significantly above the larger bound estimate"; the
+    # report says so in `upper_note`.
+    n_upper, se_upper = inh_g["value"], inh_g["stderr"] or 0.0
+    if inh["value"] > n_upper:
+        n_upper, se_upper = inh["value"], inh["stderr"] or 0.0
+        bounds["upper_note"] = (f"inherent_uncertainty {inh['value']:.6g} exceeds "
+                                f"inherent_uncertainty_gaussian {inh_g['value']:.6g} "
+                                f"(impossible in truth: k-NN bias); the region call uses "
+                                f"the larger value for the upper boundary")
+    call = classify_region(unc["value"], P_used, d, inh["value"], n_upper,
                            uncertainty_stderr=unc["stderr"] or 0.0,
                            perception_stderr=per["stderr"] or 0.0,
                            n_inherent_stderr=inh["stderr"] or 0.0,
-                           n_gaussian_stderr=inh_g["stderr"] or 0.0)
+                           n_gaussian_stderr=se_upper)
     region = {"region": call.region, "z_lower": _num(call.z_lower),
               "z_upper": _num(call.z_upper), "z": 2.0,
               "method": "uncertainty against eta(P; d) bounds, 2 standard errors"}
