@@ -138,3 +138,11 @@ def group_args(query, query_offsets, data, data_offsets, k) -> GroupArgs:
                          f"neighbours are needed for its {int(q_sizes[g])} query point(s) "
                          f"({small.size} group(s) are too small). Use a smaller k.")
     return GroupArgs(q, q_off, x, x_off, k, False)
+
+
+def too_few_eligible(row: int, eligible: int, k: int) -> ValueError:
+    """The error for a query with fewer than ``k`` points of other labels (CPU and CUDA)."""
+    return ValueError(f"query point {row} has only {eligible} eligible neighbour(s) (data "
+                      f"points with a different label) but k={k} are needed. Use a smaller "
+                      f"k, or labels that leave at least k points of other labels for every "
+                      f"query.")

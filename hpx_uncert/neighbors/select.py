@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .args import too_few_eligible
 from .budget import rows_within
 
 def candidate_margin(k: int) -> int:
@@ -129,11 +130,7 @@ def exact_knn(query: np.ndarray, data: np.ndarray, k: int, search: CandidateSear
             failed.append(rows[~ok])
             if everything and not ok.all():
                 i = int(np.flatnonzero(~ok)[0])
-                raise ValueError(
-                    f"query point {int(rows[i])} has only {int(eligible[i])} eligible "
-                    f"neighbour(s) (data points with a different label) but k={k} are "
-                    f"needed. Use a smaller k, or labels that leave at least k points of "
-                    f"other labels for every query.")
+                raise too_few_eligible(int(rows[i]), int(eligible[i]), k)
         todo = np.concatenate(failed)
         if todo.size == 0:
             return distances, indices, passes

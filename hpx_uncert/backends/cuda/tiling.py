@@ -27,6 +27,8 @@ from typing import Callable
 
 import numpy as np
 
+from ...neighbors.args import too_few_eligible
+
 #: unit round-off of float32, and of TF32 (10 explicit mantissa bits) tensor cores
 UNIT_ROUNDOFF_F32 = 2.0**-24
 UNIT_ROUNDOFF_TF32 = 2.0**-11
@@ -337,11 +339,7 @@ def exact_knn_tiled(xp, query: np.ndarray, data: np.ndarray, k: int, *,
             indices[rows[ok_h]] = _to_host(idx)[ok_h]
             if kc >= m and not ok_h.all():
                 i = int(np.flatnonzero(~ok_h)[0])
-                raise ValueError(
-                    f"query point {int(rows[i])} has only {int(_to_host(eligible)[i])} "
-                    f"eligible neighbour(s) (data points with a different label) but k={k} "
-                    f"are needed. Use a smaller k, or labels that leave at least k points "
-                    f"of other labels for every query.")
+                raise too_few_eligible(int(rows[i]), int(_to_host(eligible)[i]), k)
             failed.append(rows[~ok_h])
         todo = np.concatenate(failed)
         kc = min(m, 4 * kc)
