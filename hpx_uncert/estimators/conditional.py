@@ -33,7 +33,7 @@ from ._search import SearchOptions, grouped_log_radii
 from .corrections import SYMMETRIC, check_correction
 from .divergence import hellinger2, kl_divergence, renyi_divergence
 from .duplicates import apply_duplicates_policy, zero_radius_mask
-from .entropy import entropy, entropy_to_power
+from .entropy import as_entropy_power, entropy
 from .stderr import group_spread
 
 
@@ -182,11 +182,7 @@ def conditional_entropy_power(x, *, k: int = 5, correction: str | None = None,
     """
     h = conditional_entropy(x, k=k, correction=correction, duplicates=duplicates,
                             knn_method=knn_method, memory_budget=memory_budget, device=device)
-    power, stderr = entropy_to_power(h.value, h.stderr, h.d)
-    return h.replace(value=power, stderr=stderr, method=f"{h.method} entropy power",
-                     stderr_method=f"delta method on {h.stderr_method}",
-                     details={"entropy": h.value, "entropy_stderr": h.stderr,
-                              "units": "squared units of x"})
+    return as_entropy_power(h)
 
 
 def _batched(correction, groups) -> bool:

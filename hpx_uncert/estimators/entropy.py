@@ -126,6 +126,11 @@ def entropy_power(x, *, k: int = 5, correction: str | None = None, duplicates: s
     """
     h = entropy(x, k=k, correction=correction, duplicates=duplicates, n_blocks=n_blocks,
                 knn_method=knn_method, memory_budget=memory_budget, device=device)
+    return as_entropy_power(h)
+
+
+def as_entropy_power(h: Estimate) -> Estimate:
+    """An entropy estimate (nats) turned into entropy power, stderr by the delta method."""
     power, stderr = entropy_to_power(h.value, h.stderr, h.d)
     return h.replace(value=power, stderr=stderr, method=f"{h.method} entropy power",
                      stderr_method=f"delta method on {h.stderr_method}",
